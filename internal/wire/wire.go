@@ -12,8 +12,8 @@
 //     recorded, or none), how far back to replay on a first run (Since), and
 //     the event type patterns it wants (Events; empty means all).
 //  2. The relay answers welcome: the channel the token belongs to, the
-//     channel's head, the sequence number it will stream after, and the
-//     window of unacknowledged events it allows in flight.
+//     channel's head, the sequence number it will stream after, the window
+//     of unacknowledged events it allows in flight, and its body limit.
 //  3. The relay sends event messages in sequence order: first the retained
 //     events after the resolved cursor, then live ones as they are stored.
 //     Both come from the durable log, so the switch has no gap and no
@@ -104,6 +104,9 @@ type Welcome struct {
 	After int64 `json:"after"`
 	// Window is how many events may be in flight unacknowledged.
 	Window int `json:"window"`
+	// MaxBody is the relay's body limit; the agent sets its read limit to
+	// ReadLimit(MaxBody) once welcomed.
+	MaxBody int64 `json:"max_body"`
 }
 
 // Event carries one stored webhook.
