@@ -1,0 +1,320 @@
+package history
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookrelay/hookrelay/internal/wire"
+)
+
+// DefaultLimit is how many events Events returns when Query.Limit is zero.
+const DefaultLimit = 100
+
+// Query selects events for Events.
+type Query struct {
+	// Source keeps the events of one source. If empty, all sources are kept.
+	Source string
+	// Types keeps the events whose type matches one of these patterns, as
+	// wire.Match understands them ("response.*"). If empty, all types are
+	// kept.
+	Types []string
+	// Before keeps the events with an ID below it. If zero, there is no bound.
+	Before int64
+	// Limit is how many of the newest matching events are returned. If zero,
+	// DefaultLimit is used; if negative, all are.
+	Limit int
+}
+
+const eventColumns = `id, source, seq, webhook_id, event_id, type, header, body,
+	received_at, recorded_at, state`
+
+const attemptColumns = `id, event_id, n, replay, edited, body, target, started_at,
+	latency, outcome, status, error, request_header, response_header, response_body`
+
+// Event returns the event with history ID id, or ErrNotFound.
+func (h *History) Event(ctx context.Context, id int64) (Event, error) {
+	const q = `SELECT ` + eventColumns + ` FROM events WHERE id = ?`
+	ev, err := scanEvent(h.r.QueryRowContext(ctx, q, id))
+	if err != nil {
+		return Event{}, fmt.Errorf("read event %d: %w", id, err)
+	}
+	return ev, nil
+}
+
+// Find returns the event a user names by key: a history ID ("42"), an event
+// id ("evt_…") or a webhook-id. When several events match, the newest wins.
+// It returns ErrNotFound when none does.
+func (h *History) Find(ctx context.Context, key string) (Event, error) {
+	key = strings.TrimSpace(key)
+	if id, err := strconv.ParseInt(key, 10, 64); err == nil {
+		ev, err := h.Event(ctx, id)
+		if !errors.Is(err, ErrNotFound) {
+			return ev, err
+		}
+	}
+	const q = `SELECT ` + eventColumns + ` FROM events WHERE id = (
+		SELECT max(id) FROM (
+			SELECT id FROM events WHERE event_id = ?1
+			UNION ALL SELECT id FROM events WHERE webhook_id = ?1))`
+	ev, err := scanEvent(h.r.QueryRowContext(ctx, q, key))
+	if err != nil {
+		return Event{}, fmt.Errorf("find event %q by history ID, event id or webhook-id: %w",
+			key, err)
+	}
+	return ev, nil
+}
+
+// Events returns the newest events that q selects, oldest first.
+func (h *History) Events(ctx context.Context, q Query) ([]Event, error) {
+	where, args, err := h.filter(ctx, q)
+	if errors.Is(err, errNoMatch) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = DefaultLimit
+	}
+	stmt := `SELECT ` + eventColumns + ` FROM events` + where + ` ORDER BY id DESC LIMIT ?`
+	evs, err := queryEvents(ctx, h.r, stmt, append(args, max(limit, -1))...)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	slices.Reverse(evs)
+	return evs, nil
+}
+
+// errNoMatch reports that no recorded type matches the patterns of a Query.
+var errNoMatch = errors.New("no type matches")
+
+// filter returns the WHERE clause and arguments that select the events of q.
+func (h *History) filter(ctx context.Context, q Query) (string, []any, error) {
+	var conds []string
+	var args []any
+	if q.Source != "" {
+		conds = append(conds, "source = ?")
+		args = append(args, q.Source)
+	}
+	if q.Before != 0 {
+		conds = append(conds, "id < ?")
+		args = append(args, q.Before)
+	}
+	if len(q.Types) > 0 {
+		cond, arg, err := h.typeFilter(ctx, q.Types)
+		if err != nil {
+			return "", nil, err
+		}
+		conds = append(conds, cond)
+		args = append(args, arg)
+	}
+	if len(conds) == 0 {
+		return "", nil, nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args, nil
+}
+
+// typeFilter turns patterns into a condition on the exact types they match
+// among those ever recorded, so that SQL applies the Limit, and so that the
+// patterns mean what wire.Match says rather than what GLOB would.
+func (h *History) typeFilter(ctx context.Context, patterns []string) (string, any, error) {
+	if err := wire.ValidatePatterns(patterns); err != nil {
+		return "", nil, err
+	}
+	rows, err := h.r.QueryContext(ctx, `SELECT type FROM types`)
+	if err != nil {
+		return "", nil, err
+	}
+	defer rows.Close()
+	types := []string{}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return "", nil, err
+		}
+		if wire.Match(patterns, t) {
+			types = append(types, t)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", nil, err
+	}
+	typesJSON, err := json.Marshal(types)
+	if err != nil {
+		return "", nil, err
+	}
+	cond := "type IN (SELECT value FROM json_each(?))"
+	switch {
+	case wire.Match(patterns, ""):
+		cond = "(" + cond + " OR type IS NULL)"
+	case len(types) == 0:
+		return "", nil, errNoMatch
+	}
+	return cond, string(typesJSON), nil
+}
+
+// Pending returns the events of source whose delivery is pending, oldest
+// first. If source is empty, those of all sources are returned.
+func (h *History) Pending(ctx context.Context, source string) ([]Event, error) {
+	q := `SELECT ` + eventColumns + ` FROM events WHERE state = 'pending'`
+	var args []any
+	if source != "" {
+		q += ` AND source = ?`
+		args = append(args, source)
+	}
+	evs, err := queryEvents(ctx, h.r, q+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list pending events: %w", err)
+	}
+	return evs, nil
+}
+
+// Count returns the number of recorded events.
+func (h *History) Count(ctx context.Context) (int64, error) {
+	var n int64
+	if err := h.r.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count events: %w", err)
+	}
+	return n, nil
+}
+
+// Attempts returns the delivery attempts of event eventID, oldest first.
+func (h *History) Attempts(ctx context.Context, eventID int64) ([]Attempt, error) {
+	const q = `SELECT ` + attemptColumns + ` FROM attempts WHERE event_id = ? ORDER BY id`
+	as, err := queryAttempts(ctx, h.r, q, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("list attempts of event %d: %w", eventID, err)
+	}
+	return as, nil
+}
+
+// LastAttempts returns the newest attempt of each of eventIDs, keyed by
+// event ID. Events without attempts have no entry.
+func (h *History) LastAttempts(ctx context.Context, eventIDs []int64) (map[int64]Attempt, error) {
+	last := make(map[int64]Attempt, len(eventIDs))
+	if len(eventIDs) == 0 {
+		return last, nil
+	}
+	ids, err := json.Marshal(eventIDs)
+	if err != nil {
+		return nil, fmt.Errorf("list last attempts: %w", err)
+	}
+	const q = `SELECT ` + attemptColumns + ` FROM attempts WHERE id IN (
+		SELECT max(id) FROM attempts
+		WHERE event_id IN (SELECT value FROM json_each(?)) GROUP BY event_id)`
+	as, err := queryAttempts(ctx, h.r, q, string(ids))
+	if err != nil {
+		return nil, fmt.Errorf("list last attempts of %d events: %w", len(eventIDs), err)
+	}
+	for _, a := range as {
+		last[a.EventID] = a
+	}
+	return last, nil
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// scanEvent reads the eventColumns of one row; sql.ErrNoRows becomes
+// ErrNotFound.
+func scanEvent(s scanner) (Event, error) {
+	var (
+		ev                      Event
+		seq, received           sql.NullInt64
+		webhookID, eventID, typ sql.NullString
+		header                  []byte
+		recorded                int64
+	)
+	err := s.Scan(&ev.ID, &ev.Source, &seq, &webhookID, &eventID, &typ, &header, &ev.Body,
+		&received, &recorded, &ev.State)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Event{}, ErrNotFound
+	}
+	if err != nil {
+		return Event{}, err
+	}
+	ev.Seq, ev.WebhookID, ev.EventID, ev.Type = seq.Int64, webhookID.String, eventID.String, typ.String
+	ev.ReceivedAt, ev.RecordedAt = fromNull(received), time.Unix(0, recorded)
+	ev.Header, err = unmarshalHeader(header)
+	return ev, err
+}
+
+func scanAttempt(s scanner) (Attempt, error) {
+	var (
+		a                    Attempt
+		started              sql.NullInt64
+		latency              int64
+		reqHeader, resHeader []byte
+	)
+	err := s.Scan(&a.ID, &a.EventID, &a.N, &a.Replay, &a.Edited, &a.Body, &a.Target, &started,
+		&latency, &a.Outcome, &a.Status, &a.Error, &reqHeader, &resHeader, &a.ResponseBody)
+	if err != nil {
+		return Attempt{}, err
+	}
+	a.StartedAt, a.Latency = fromNull(started), time.Duration(latency)
+	if a.RequestHeader, err = unmarshalHeader(reqHeader); err != nil {
+		return Attempt{}, err
+	}
+	a.ResponseHeader, err = unmarshalHeader(resHeader)
+	return a, err
+}
+
+// queryEvents runs q and reads the eventColumns of its rows.
+func queryEvents(ctx context.Context, db *sql.DB, q string, args ...any) ([]Event, error) {
+	return queryAll(ctx, db, q, args, scanEvent)
+}
+
+// queryAttempts runs q and reads the attemptColumns of its rows.
+func queryAttempts(ctx context.Context, db *sql.DB, q string, args ...any) ([]Attempt, error) {
+	return queryAll(ctx, db, q, args, scanAttempt)
+}
+
+func queryAll[T any](
+	ctx context.Context,
+	db *sql.DB,
+	q string,
+	args []any,
+	scan func(scanner) (T, error),
+) ([]T, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+func unmarshalHeader(b []byte) (http.Header, error) {
+	var h http.Header
+	if err := json.Unmarshal(b, &h); err != nil {
+		return nil, fmt.Errorf("decode header: %w", err)
+	}
+	return h, nil
+}
+
+// fromNull returns the time of Unix nanoseconds n, or the zero time for NULL.
+func fromNull(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64)
+}
