@@ -21,4 +21,6 @@ const (
 	Addr      = "addr"       // a listen or dial address
 	Path      = "path"       // a file path
 	Err       = "err"        // an error
+	Client    = "client"     // the software and version a peer reports
+	Count     = "count"      // how many things an operation affected
 )
