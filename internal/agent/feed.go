@@ -7,8 +7,9 @@ import (
 	"github.com/hookrelay/hookrelay/internal/history"
 )
 
-// Update tells listeners what the agent just did. Exactly one of its pointer
-// fields is set, as Kind says.
+// Update tells listeners what the agent just did. Kind says which pointer
+// fields are set: the one named beside each, and Event too for
+// KindDelivering and KindAttempt.
 type Update struct {
 	Kind UpdateKind
 	Time time.Time
