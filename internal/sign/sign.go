@@ -150,7 +150,8 @@ type Signer struct {
 }
 
 // NewSigner returns a Signer for mode. ModeResign and ModeHex need a secret;
-// ModeResign needs a whsec_ one.
+// for ModeResign it must pass CheckSecret: a whsec_ secret, or any other
+// string used as the key's bytes, as openai-go and openai-python read it.
 func NewSigner(mode Mode, secret string) (*Signer, error) {
 	s := &Signer{mode: mode, secret: secret}
 	switch mode {
@@ -184,11 +185,15 @@ func (s *Signer) Mode() Mode { return s.mode }
 // In ModeResign it keeps webhook-id and replaces webhook-timestamp and
 // webhook-signature; in ModeHex it sets X-OpenAI-Signature and leaves the
 // rest; in ModePassthrough it changes nothing. If h has no webhook-id in
-// ModeResign, id is used.
+// ModeResign, id is used; if both are empty, Sign returns an error, since no
+// verifier accepts a delivery without one.
 func (s *Signer) Sign(h http.Header, id string, body []byte, now time.Time) error {
 	switch s.mode {
 	case ModeResign:
 		if h.Get(HeaderID) == "" {
+			if id == "" {
+				return errors.New("sign delivery: no webhook-id")
+			}
 			h.Set(HeaderID, id)
 		}
 		sig, err := s.wh.Sign(h.Get(HeaderID), now, body)
