@@ -192,7 +192,12 @@ func (m *Message) check() error {
 // connection is closed by then. Someone must be reading from c meanwhile, or
 // no pong is ever seen.
 func Heartbeat(ctx context.Context, c *websocket.Conn) error {
-	t := time.NewTicker(PingInterval)
+	return HeartbeatEvery(ctx, c, PingInterval, PingTimeout)
+}
+
+// HeartbeatEvery is Heartbeat with other timing, for tests.
+func HeartbeatEvery(ctx context.Context, c *websocket.Conn, interval, timeout time.Duration) error {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
@@ -200,14 +205,14 @@ func Heartbeat(ctx context.Context, c *websocket.Conn) error {
 			return nil
 		case <-t.C:
 		}
-		pctx, cancel := context.WithTimeout(ctx, PingTimeout)
+		pctx, cancel := context.WithTimeout(ctx, timeout)
 		err := c.Ping(pctx)
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("peer silent for %s: %w", PingInterval+PingTimeout, err)
+			return fmt.Errorf("peer silent for %s: %w", interval+timeout, err)
 		}
 	}
 }
