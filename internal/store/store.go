@@ -15,6 +15,11 @@ import (
 // ErrClosed is returned by every method of a Store after Close.
 var ErrClosed = errors.New("store closed")
 
+// ErrInvalidEvent is returned by Append for an event that cannot be stored:
+// one without a WebhookID, or whose Channel, WebhookID or Type is not valid
+// UTF-8 text free of NUL bytes.
+var ErrInvalidEvent = errors.New("invalid event")
+
 // Event is one webhook as the relay received it.
 type Event struct {
 	// Channel is the relay channel the webhook was posted to.
@@ -31,7 +36,9 @@ type Event struct {
 	Header http.Header
 	// Body is the exact request body.
 	Body []byte
-	// ReceivedAt is when the relay received the webhook.
+	// ReceivedAt is when the relay received the webhook. Stores keep it with
+	// microsecond precision and return it in UTC. If zero, Append uses the
+	// current time.
 	ReceivedAt time.Time
 }
 
@@ -53,11 +60,16 @@ type Store interface {
 	// Append stores e under the next sequence number of e.Channel and
 	// returns that number. If an event with the same WebhookID is already
 	// stored in the channel, Append stores nothing and returns the existing
-	// event's number with created false. e.Seq is ignored.
+	// event's number with created false. e.Seq is ignored, and e is not
+	// retained. An event without a WebhookID fails with ErrInvalidEvent.
+	//
+	// If ctx ends before the commit is confirmed, Append returns ctx's
+	// error, and the event may or may not be stored; appending it again
+	// with the same WebhookID is safe.
 	Append(ctx context.Context, e *Event) (seq int64, created bool, err error)
 
 	// Read returns up to limit events of channel with Seq > after, oldest
-	// first.
+	// first. A limit of zero or less returns no events.
 	Read(ctx context.Context, channel string, after int64, limit int) ([]Event, error)
 
 	// Head returns the highest sequence number ever assigned in channel, or
@@ -84,6 +96,7 @@ type Store interface {
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error
 
-	// Close releases the store's resources and wakes every Wait.
+	// Close releases the store's resources and wakes every Wait, which then
+	// returns ErrClosed. Appends already being committed finish first.
 	Close() error
 }
