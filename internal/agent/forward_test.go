@@ -233,9 +233,9 @@ func TestBackoff(t *testing.T) {
 
 func TestAgentURL(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://r.example.com":       "wss://r.example.com/agent",
-		"http://127.0.0.1:8080/":      "ws://127.0.0.1:8080/agent",
-		"wss://r.example.com/base":    "wss://r.example.com/base/agent",
+		"https://r.example.com":      "wss://r.example.com/agent",
+		"http://127.0.0.1:8080/":     "ws://127.0.0.1:8080/agent",
+		"wss://r.example.com/base":   "wss://r.example.com/base/agent",
 		"ws://localhost:1/?x=1#frag": "ws://localhost:1/agent",
 	} {
 		if got, err := agentURL(in); err != nil || got != want {

@@ -1,8 +1,8 @@
 package main
 
 import (
-	_ "charm.land/bubbles/v2/list"
 	_ "charm.land/bubbles/v2/help"
+	_ "charm.land/bubbles/v2/list"
 	_ "charm.land/bubbles/v2/textinput"
 	_ "charm.land/bubbles/v2/viewport"
 	_ "charm.land/bubbletea/v2"
@@ -14,8 +14,8 @@ import (
 	_ "github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/openai/openai-go/v3"
-	_ "github.com/openai/openai-go/v3/webhooks"
 	_ "github.com/openai/openai-go/v3/responses"
+	_ "github.com/openai/openai-go/v3/webhooks"
 	_ "github.com/prometheus/client_golang/prometheus"
 	_ "github.com/prometheus/client_golang/prometheus/promhttp"
 	_ "github.com/spf13/cobra"
