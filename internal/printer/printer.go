@@ -115,7 +115,7 @@ func attemptLine(e *history.Event, a *history.Attempt) string {
 		result = string(a.Outcome)
 	}
 	line := fmt.Sprintf("%-28s %s  -> %s %s [%s]", r.Type, r.ID, result,
-		a.Latency.Round(time.Millisecond), a.Target)
+		roundLatency(a.Latency), a.Target)
 	if a.N > 1 {
 		line += fmt.Sprintf(" attempt %d", a.N)
 	}
@@ -139,4 +139,15 @@ func connLine(c *agent.ConnState) string {
 		return "the relay refused the token: check --token or RELAY_TOKEN"
 	}
 	return ""
+}
+
+// roundLatency keeps two or three significant digits: 12ms, 1.4ms, 310µs.
+func roundLatency(d time.Duration) time.Duration {
+	switch {
+	case d >= 100*time.Millisecond:
+		return d.Round(time.Millisecond)
+	case d >= time.Millisecond:
+		return d.Round(100 * time.Microsecond)
+	}
+	return d.Round(10 * time.Microsecond)
 }
