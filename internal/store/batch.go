@@ -39,7 +39,7 @@ func newRecord(e *Event) (*record, error) {
 		return nil, fmt.Errorf("%w: empty webhook id", ErrInvalidEvent)
 	}
 	for _, s := range []string{e.Channel, e.WebhookID, e.Type} {
-		if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+		if !isText(s) {
 			return nil, fmt.Errorf("%w: %q is not text", ErrInvalidEvent, s)
 		}
 	}
@@ -59,6 +59,12 @@ func newRecord(e *Event) (*record, error) {
 		body:       append([]byte{}, e.Body...),
 		receivedAt: time.UnixMicro(receivedAt.UnixMicro()).UTC(),
 	}, nil
+}
+
+// isText reports whether s is valid UTF-8 without NUL bytes, which is what
+// PostgreSQL accepts as text. A channel that is not text holds no events.
+func isText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
 // encodeHeader encodes h as a JSON object; a nil header becomes {}.

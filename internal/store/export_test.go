@@ -34,3 +34,32 @@ func Pragmas(t testing.TB, s *SQLite, names ...string) (writer, reader []string)
 	}
 	return writer, reader
 }
+
+// ListenerPID returns the backend process of the LISTEN connection of p.
+func ListenerPID(p *Postgres) uint32 {
+	return p.listenPID.Load()
+}
+
+// AppendSkippingLookup appends e to p in a transaction of its own without
+// first looking for its webhook id, as when another instance commits the
+// same webhook id between that look-up and the insert.
+func AppendSkippingLookup(t testing.TB, p *Postgres, e *Event) (int64, bool) {
+	t.Helper()
+	rec, err := newRecord(e)
+	if err != nil {
+		t.Fatalf("newRecord() error = %v", err)
+	}
+	tx, err := p.pool.Begin(t.Context())
+	if err != nil {
+		t.Fatalf("begin: %v", err)
+	}
+	defer tx.Rollback(t.Context())
+	res, err := insertNewPostgres(t.Context(), tx, rec)
+	if err != nil {
+		t.Fatalf("insertNewPostgres() error = %v", err)
+	}
+	if err := tx.Commit(t.Context()); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+	return res.seq, res.created
+}

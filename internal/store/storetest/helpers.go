@@ -57,7 +57,7 @@ func read(t *testing.T, s store.Store, channel string, after int64, limit int) [
 	t.Helper()
 	events, err := s.Read(testContext(t), channel, after, limit)
 	if err != nil {
-		t.Fatalf("Read(%s, %d, %d) error = %v", channel, after, limit, err)
+		t.Fatalf("Read(%q, %d, %d) error = %v", channel, after, limit, err)
 	}
 	return events
 }
@@ -66,7 +66,7 @@ func head(t *testing.T, s store.Store, channel string) int64 {
 	t.Helper()
 	h, err := s.Head(testContext(t), channel)
 	if err != nil {
-		t.Fatalf("Head(%s) error = %v", channel, err)
+		t.Fatalf("Head(%q) error = %v", channel, err)
 	}
 	return h
 }
@@ -75,7 +75,7 @@ func stats(t *testing.T, s store.Store, channel string) store.Stats {
 	t.Helper()
 	st, err := s.Stats(testContext(t), channel)
 	if err != nil {
-		t.Fatalf("Stats(%s) error = %v", channel, err)
+		t.Fatalf("Stats(%q) error = %v", channel, err)
 	}
 	return st
 }

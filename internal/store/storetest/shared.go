@@ -46,6 +46,42 @@ func testSharedIdempotent(t *testing.T, a, b store.Store) {
 	}
 }
 
+func testSharedConcurrentDuplicates(t *testing.T, a, b store.Store) {
+	const perStore = 8
+	ctx := testContext(t)
+	var mu sync.Mutex
+	seqs := map[int64]bool{}
+	created := 0
+	var wg sync.WaitGroup
+	for _, s := range []store.Store{a, b, a, b} {
+		for range perStore {
+			wg.Go(func() {
+				seq, c, err := s.Append(ctx, event("ch", "wh_same", base))
+				if err != nil {
+					t.Errorf("Append() error = %v", err)
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				seqs[seq] = true
+				if c {
+					created++
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if len(seqs) != 1 || created != 1 {
+		t.Errorf("concurrent duplicates on two stores got seqs %v, %d created; want one seq, 1",
+			seqs, created)
+	}
+	for _, s := range []store.Store{a, b} {
+		if events := read(t, s, "ch", 0, 100); len(events) != 1 {
+			t.Errorf("Read returned %d events, want 1", len(events))
+		}
+	}
+}
+
 func testSharedConcurrent(t *testing.T, a, b store.Store) {
 	const perStore = 40
 	ctx := testContext(t)

@@ -69,6 +69,7 @@ func RunShared(t *testing.T, open func(t *testing.T) (store.Store, store.Store))
 		{"wait_wakes_across_stores", testSharedWait},
 		{"sequence_is_shared", testSharedSequence},
 		{"idempotent_across_stores", testSharedIdempotent},
+		{"concurrent_duplicates_across_stores", testSharedConcurrentDuplicates},
 		{"concurrent_appends_across_stores", testSharedConcurrent},
 	}
 	for _, tt := range tests {
