@@ -16,7 +16,7 @@ func (p *Postgres) listen(ctx context.Context) (*pgx.Conn, error) {
 		return nil, fmt.Errorf("connect listener: %w", err)
 	}
 	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
-		conn.Close(context.WithoutCancel(ctx))
+		closeListener(conn)
 		return nil, fmt.Errorf("listen for appends: %w", err)
 	}
 	p.listenPID.Store(conn.PgConn().PID())
@@ -30,7 +30,7 @@ func (p *Postgres) runListener(ctx context.Context, conn *pgx.Conn) {
 	defer close(p.listenDone)
 	for conn != nil {
 		p.receive(ctx, conn)
-		conn.Close(context.WithoutCancel(ctx))
+		closeListener(conn)
 		conn = p.reconnect(ctx)
 		p.notify.wakeAll()
 	}
@@ -70,4 +70,12 @@ func (p *Postgres) reconnect(ctx context.Context) *pgx.Conn {
 		backoff = min(2*backoff, listenMaxBackoff)
 	}
 	return nil
+}
+
+// closeListener closes conn, giving up on a polite goodbye after
+// listenCloseTimeout when the server does not answer.
+func closeListener(conn *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), listenCloseTimeout)
+	defer cancel()
+	conn.Close(ctx)
 }

@@ -27,6 +27,8 @@ const (
 	// Listener reconnection backoff.
 	listenMinBackoff = 100 * time.Millisecond
 	listenMaxBackoff = 5 * time.Second
+	// listenCloseTimeout bounds closing the listener's connection.
+	listenCloseTimeout = 5 * time.Second
 )
 
 // postgresSchema creates version 1 of the schema in the first schema of the

@@ -67,6 +67,7 @@ type SQLite struct {
 	path   string
 	wdb    *sql.DB // one connection: the writer's and Prune's
 	rdb    *sql.DB // read-only connections
+	stmts  sqliteStmts
 	writer *groupWriter
 	notify *notifier
 	closed atomic.Bool
@@ -113,8 +114,13 @@ func (s *SQLite) openDBs() error {
 		wdb.Close()
 		return fmt.Errorf("open store %s: %w", s.path, err)
 	}
+	if s.stmts, err = prepareSQLite(wdb); err != nil {
+		wdb.Close()
+		return fmt.Errorf("open store %s: %w", s.path, err)
+	}
 	rdb, err := sql.Open("sqlite", sqliteDSN(s.path, true))
 	if err != nil {
+		s.stmts.close()
 		wdb.Close()
 		return fmt.Errorf("open store %s: %w", s.path, err)
 	}
@@ -177,6 +183,43 @@ func migrateSQLite(db *sql.DB) error {
 	return nil
 }
 
+// sqliteStmts are the writer's statements, prepared once on its connection.
+type sqliteStmts struct {
+	find    *sql.Stmt // the seq of a webhook id in a channel
+	advance *sql.Stmt // next head of a channel, creating it on first use
+	insert  *sql.Stmt // an event
+}
+
+func prepareSQLite(db *sql.DB) (sqliteStmts, error) {
+	var st sqliteStmts
+	var errs []error
+	prepare := func(query string) *sql.Stmt {
+		stmt, err := db.Prepare(query)
+		errs = append(errs, err)
+		return stmt
+	}
+	st.find = prepare(`SELECT seq FROM events WHERE channel = ? AND webhook_id = ?`)
+	st.advance = prepare(`INSERT INTO channels (name, head) VALUES (?, 1)
+		ON CONFLICT (name) DO UPDATE SET head = head + 1
+		RETURNING head`)
+	st.insert = prepare(`INSERT INTO events
+		(channel, seq, webhook_id, type, header, body, received_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	if err := errors.Join(errs...); err != nil {
+		st.close()
+		return sqliteStmts{}, fmt.Errorf("prepare statements: %w", err)
+	}
+	return st, nil
+}
+
+func (st sqliteStmts) close() {
+	for _, stmt := range []*sql.Stmt{st.find, st.advance, st.insert} {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}
+}
+
 // Append implements Store. It waits for the writer's next group commit.
 func (s *SQLite) Append(ctx context.Context, e *Event) (int64, bool, error) {
 	if s.closed.Load() {
@@ -200,8 +243,13 @@ func (s *SQLite) commit(ctx context.Context, batch []*appendReq, res []appendRes
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
+	st := sqliteStmts{
+		find:    tx.StmtContext(ctx, s.stmts.find),
+		advance: tx.StmtContext(ctx, s.stmts.advance),
+		insert:  tx.StmtContext(ctx, s.stmts.insert),
+	}
 	for i, req := range batch {
-		if res[i], err = insertSQLite(ctx, tx, req.rec); err != nil {
+		if res[i], err = st.insertTx(ctx, req.rec); err != nil {
 			return err
 		}
 	}
@@ -211,32 +259,22 @@ func (s *SQLite) commit(ctx context.Context, batch []*appendReq, res []appendRes
 	return nil
 }
 
-// insertSQLite stores r in tx unless its webhook id is already in its channel.
-func insertSQLite(ctx context.Context, tx *sql.Tx, r *record) (appendResult, error) {
+// insertTx stores r, with statements of a transaction, unless its webhook id
+// is already in its channel.
+func (st sqliteStmts) insertTx(ctx context.Context, r *record) (appendResult, error) {
 	var seq int64
-	err := tx.QueryRowContext(ctx,
-		`SELECT seq FROM events WHERE channel = ? AND webhook_id = ?`,
-		r.channel, r.webhookID,
-	).Scan(&seq)
+	err := st.find.QueryRowContext(ctx, r.channel, r.webhookID).Scan(&seq)
 	if err == nil {
 		return appendResult{seq: seq}, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return appendResult{}, fmt.Errorf("find webhook id: %w", err)
 	}
-	err = tx.QueryRowContext(ctx,
-		`INSERT INTO channels (name, head) VALUES (?, 1)
-		ON CONFLICT (name) DO UPDATE SET head = head + 1
-		RETURNING head`,
-		r.channel,
-	).Scan(&seq)
+	err = st.advance.QueryRowContext(ctx, r.channel).Scan(&seq)
 	if err != nil {
 		return appendResult{}, fmt.Errorf("advance head: %w", err)
 	}
-	_, err = tx.ExecContext(ctx,
-		`INSERT INTO events
-		(channel, seq, webhook_id, type, header, body, received_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	_, err = st.insert.ExecContext(ctx,
 		r.channel, seq, r.webhookID, r.typ, string(r.header), r.body,
 		r.receivedAt.UnixMicro(),
 	)
@@ -405,6 +443,7 @@ func (s *SQLite) Close() error {
 	}
 	s.notify.close()
 	s.writer.stop()
+	s.stmts.close()
 	if err := errors.Join(s.rdb.Close(), s.wdb.Close()); err != nil {
 		return fmt.Errorf("close store %s: %w", s.path, err)
 	}
