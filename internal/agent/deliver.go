@@ -17,11 +17,11 @@ import (
 // behind it in order; other failures (5xx, timeouts) give up after a few
 // tries so that one broken handler does not hold the queue for ever.
 const (
-	retryMin         = 250 * time.Millisecond
-	retryMax         = 10 * time.Second
-	maxTries         = 5 // first deliveries failing otherwise than refused
-	maxReplayTries   = 3 // replays, whatever the failure
-	unlimitedRefused = 0
+	retryMin       = 250 * time.Millisecond
+	retryMax       = 10 * time.Second
+	maxTries       = 5               // first deliveries failing otherwise than refused
+	maxReplayTries = 3               // replays, whatever the failure
+	shutdownGrace  = 2 * time.Second // for an attempt under way when Run ends
 )
 
 // job is one delivery to make: the first delivery of an event, or a replay.
@@ -97,11 +97,10 @@ func (a *Agent) deliver(ctx context.Context, j job) {
 		a.feed.publish(Update{Kind: KindDelivering, Event: &j.event, Pending: &PendingDelivery{
 			EventID: j.event.ID, N: n, Replay: j.replay, Target: target,
 		}})
-		att := a.fwd.Deliver(ctx, &Delivery{Event: j.event, Body: j.body, Replay: j.replay, N: n})
-		if ctx.Err() != nil {
+		att, ok := a.attempt(ctx, j, n)
+		if !ok {
 			return // a first delivery stays pending and resumes on the next run
 		}
-		a.record(ctx, j, &att)
 		if att.Outcome == history.OutcomeDelivered {
 			a.settle(ctx, j, history.StateDelivered)
 			return
@@ -116,6 +115,22 @@ func (a *Agent) deliver(ctx context.Context, j job) {
 		case <-time.After(retryDelay(n)):
 		}
 	}
+}
+
+// attempt makes attempt n of j and records it. When ctx ends meanwhile, an
+// attempt under way gets shutdownGrace to finish, so that a delivery the app
+// accepted is not repeated on the next run; ok is false if it did not finish.
+func (a *Agent) attempt(ctx context.Context, j job, n int) (att history.Attempt, ok bool) {
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(shutdownGrace, cancel) })
+	defer stop()
+	att = a.fwd.Deliver(dctx, &Delivery{Event: j.event, Body: j.body, Replay: j.replay, N: n})
+	if dctx.Err() != nil {
+		return att, false
+	}
+	a.record(context.WithoutCancel(ctx), j, &att)
+	return att, true
 }
 
 func (a *Agent) retry(j job, att *history.Attempt, n int) bool {
@@ -157,7 +172,7 @@ func (a *Agent) settle(ctx context.Context, j job, s history.State) {
 	if j.replay {
 		return
 	}
-	if err := a.hist.SetState(ctx, j.event.ID, s); err != nil {
+	if err := a.hist.SetState(context.WithoutCancel(ctx), j.event.ID, s); err != nil {
 		a.log.Error("record delivery state", logkey.Seq, j.event.Seq, logkey.Err, err)
 	}
 	a.mu.Lock()
