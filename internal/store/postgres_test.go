@@ -20,12 +20,14 @@ import (
 const testDatabaseEnv = "HOOKRELAY_TEST_DATABASE_URL"
 
 func TestPostgres(t *testing.T) {
+	testDatabaseURL(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return openPostgres(t, newSchema(t))
 	})
 }
 
 func TestPostgresShared(t *testing.T) {
+	testDatabaseURL(t)
 	storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
 		dsn := newSchema(t)
 		return openPostgres(t, dsn), openPostgres(t, dsn)
@@ -115,8 +117,8 @@ func newSchema(t *testing.T) string {
 	t.Helper()
 	base := testDatabaseURL(t)
 	name := fmt.Sprintf("hookrelay_test_%016x", rand.Uint64())
-	exec(t, base, "CREATE SCHEMA "+name)
-	t.Cleanup(func() { exec(t, base, "DROP SCHEMA "+name+" CASCADE") })
+	execSQL(t, base, "CREATE SCHEMA "+name)
+	t.Cleanup(func() { execSQL(t, base, "DROP SCHEMA "+name+" CASCADE") })
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("parse %s: %v", testDatabaseEnv, err)
@@ -127,7 +129,7 @@ func newSchema(t *testing.T) string {
 	return u.String()
 }
 
-func exec(t *testing.T, dsn, sql string) {
+func execSQL(t *testing.T, dsn, sql string) {
 	t.Helper()
 	ctx := context.WithoutCancel(t.Context())
 	conn, err := pgx.Connect(ctx, dsn)
