@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hookrelay/hookrelay/internal/agent"
+	"github.com/hookrelay/hookrelay/internal/agentconfig"
 	"github.com/hookrelay/hookrelay/internal/cli"
 	"github.com/hookrelay/hookrelay/internal/history"
 	"github.com/hookrelay/hookrelay/internal/printer"
@@ -36,21 +38,28 @@ func (s *signFlags) add(cmd *cobra.Command) {
 
 // signer returns the Signer the flags ask for; nil means passthrough.
 func (s *signFlags) signer() (*sign.Signer, error) {
+	return newSigner(s.mode, s.secret)
+}
+
+// newSigner returns the Signer for a sign mode and secret as the user gave
+// them: no mode means resign with a secret and passthrough without; nil
+// means passthrough.
+func newSigner(modeName, secret string) (*sign.Signer, error) {
 	mode := sign.ModePassthrough
-	if s.secret != "" {
+	if secret != "" {
 		mode = sign.ModeResign
 	}
-	if s.mode != "" {
-		m, err := sign.ParseMode(s.mode)
+	if modeName != "" {
+		m, err := sign.ParseMode(modeName)
 		if err != nil {
-			return nil, cli.Usagef("--sign-mode: %v", err)
+			return nil, cli.Usagef("sign mode: %v", err)
 		}
 		mode = m
 	}
 	if mode == sign.ModePassthrough {
 		return nil, nil
 	}
-	sg, err := sign.NewSigner(mode, s.secret)
+	sg, err := sign.NewSigner(mode, secret)
 	if err != nil {
 		return nil, cli.Usagef("%v", err)
 	}
@@ -59,16 +68,20 @@ func (s *signFlags) signer() (*sign.Signer, error) {
 
 // listenFlags are the flags of listen.
 type listenFlags struct {
-	relay     string
-	token     string
-	forwardTo string
-	events    []string
-	sign      signFlags
-	history   string
-	since     string
-	noTUI     bool
-	json      bool
-	timeout   time.Duration
+	config      string
+	relay       string
+	token       string
+	forwardTo   string
+	events      []string
+	sign        signFlags
+	history     string
+	since       string
+	noTUI       bool
+	json        bool
+	timeout     time.Duration
+	watch       []string
+	watchIgnore []string
+	watchSettle time.Duration
 }
 
 func newListenCmd(e *env) *cobra.Command {
@@ -78,7 +91,7 @@ func newListenCmd(e *env) *cobra.Command {
 		Short: "Receive events from a relay and deliver them to your app (the default command)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			err := cli.FromEnv(cmd.Flags(), e.lookup, map[string]string{
+			fromEnv, err := cli.FromEnvSet(cmd.Flags(), e.lookup, map[string]string{
 				"relay":       "RELAY_URL",
 				"token":       "RELAY_TOKEN",
 				"forward-to":  "FORWARD_TO",
@@ -88,10 +101,13 @@ func newListenCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.listen(cmd.Context(), &f)
+			given := func(name string) bool { return cmd.Flags().Changed(name) || fromEnv[name] }
+			return e.listen(cmd.Context(), &f, given)
 		},
 	}
 	fl := cmd.Flags()
+	fl.StringVar(&f.config, "config", "",
+		"config file (default ./"+agentconfig.DefaultName+" when it exists); flags override it")
 	fl.StringVar(&f.relay, "relay", "", "relay base URL, http(s):// or ws(s):// (env RELAY_URL)")
 	fl.StringVar(&f.token, "token", "", "bearer token of the relay channel (env RELAY_TOKEN)")
 	fl.StringVar(&f.forwardTo, "forward-to", agent.DefaultForwardTo,
@@ -105,14 +121,46 @@ func newListenCmd(e *env) *cobra.Command {
 	fl.BoolVar(&f.noTUI, "no-tui", false, "print one plain line per delivery instead of the terminal UI")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object per line per delivery")
 	fl.DurationVar(&f.timeout, "timeout", agent.DefaultTimeout, "how long a delivery waits for the app")
+	fl.StringArrayVar(&f.watch, "watch", nil,
+		"replay the pinned (or last) event when files under this path change; repeatable")
+	fl.StringSliceVar(&f.watchIgnore, "watch-ignore", nil,
+		"more glob patterns for --watch to ignore (.git, __pycache__, node_modules and swap files always are)")
+	fl.DurationVar(&f.watchSettle, "watch-settle", defaultWatchSettle,
+		"after a change, how long to let the app's reloader restart it before replaying")
 	return cmd
 }
 
-func (f *listenFlags) check() error {
-	if f.relay == "" {
+// defaultWatchSettle covers Flask's reloader, which polls files every second
+// and keeps its socket open while it restarts, so the port alone cannot say
+// when the new process is up.
+const defaultWatchSettle = 1200 * time.Millisecond
+
+// overrides returns the settings the user gave as flags or environment
+// variables, which win over the config file.
+func (f *listenFlags) overrides(given func(string) bool) agentconfig.File {
+	var o agentconfig.File
+	pick := func(name, v string) string {
+		if given(name) {
+			return v
+		}
+		return ""
+	}
+	o.Relay = pick("relay", f.relay)
+	o.Token = pick("token", f.token)
+	o.ForwardTo = pick("forward-to", f.forwardTo)
+	o.SignMode = pick("sign-mode", f.sign.mode)
+	o.SignSecret = pick("sign-secret", f.sign.secret)
+	if given("events") {
+		o.Events = f.events
+	}
+	return o
+}
+
+func (f *listenFlags) check(cfg *agentconfig.File) error {
+	if cfg.Relay == "" {
 		return cli.Usagef("no relay URL: set --relay or RELAY_URL (your relay's https:// address)")
 	}
-	if f.token == "" {
+	if cfg.Token == "" {
 		return cli.Usagef("no relay token: set --token or RELAY_TOKEN (the relay's RELAY_TOKEN)")
 	}
 	if f.since != "" && f.since != "all" {
@@ -126,11 +174,46 @@ func (f *listenFlags) check() error {
 	return nil
 }
 
-func (e *env) listen(ctx context.Context, f *listenFlags) error {
-	if err := f.check(); err != nil {
+// loadConfig reads --config, or ./relay-agent.toml when it exists. It
+// returns a nil File and an empty path when there is no config file.
+func (e *env) loadConfig(flag string) (*agentconfig.File, string, error) {
+	path := flag
+	if path == "" {
+		if _, err := os.Stat(agentconfig.DefaultName); err != nil {
+			return nil, "", nil
+		}
+		path = agentconfig.DefaultName
+	}
+	file, err := agentconfig.Load(path, e.lookup)
+	if err != nil {
+		return nil, "", cli.Usagef("%v", err)
+	}
+	return file, path, nil
+}
+
+func routesOf(cfg *agentconfig.File) []agent.Route {
+	var routes []agent.Route
+	for _, r := range cfg.Routes {
+		routes = append(routes, agent.Route{Events: r.Events, ForwardTo: r.ForwardTo})
+	}
+	return routes
+}
+
+func targetsOf(cfg *agentconfig.File) agent.Targets {
+	return agent.Targets{Default: cmp.Or(cfg.ForwardTo, agent.DefaultForwardTo), Routes: routesOf(cfg)}
+}
+
+func (e *env) listen(ctx context.Context, f *listenFlags, given func(string) bool) error {
+	file, cfgPath, err := e.loadConfig(f.config)
+	if err != nil {
 		return err
 	}
-	signer, err := f.sign.signer()
+	overrides := f.overrides(given)
+	cfg := file.Override(overrides)
+	if err := f.check(cfg); err != nil {
+		return err
+	}
+	signer, err := newSigner(cfg.SignMode, cfg.SignSecret)
 	if err != nil {
 		return err
 	}
@@ -150,11 +233,13 @@ func (e *env) listen(ctx context.Context, f *listenFlags) error {
 		return err
 	}
 	defer closeLog()
+	tg := targetsOf(cfg)
 	a, err := agent.New(agent.Config{
-		Relay:     f.relay,
-		Token:     f.token,
-		ForwardTo: f.forwardTo,
-		Events:    f.events,
+		Relay:     cfg.Relay,
+		Token:     cfg.Token,
+		ForwardTo: tg.Default,
+		Routes:    tg.Routes,
+		Events:    cfg.Events,
 		Signer:    signer,
 		Since:     f.since,
 		Timeout:   f.timeout,
@@ -164,7 +249,17 @@ func (e *env) listen(ctx context.Context, f *listenFlags) error {
 	if err != nil {
 		return cli.Usagef("%v", err)
 	}
-	return e.runAgent(ctx, a, out, logPath)
+	var tasks []func(context.Context) error
+	if cfgPath != "" {
+		r := &reloader{agent: a, path: cfgPath, overrides: overrides, first: cfg, lookup: e.lookup}
+		tasks = append(tasks, r.run)
+	}
+	if len(f.watch) > 0 {
+		rw := &replayWatch{agent: a, paths: f.watch, ignore: f.watchIgnore, settle: f.watchSettle,
+			logger: logger}
+		tasks = append(tasks, rw.run)
+	}
+	return e.runAgent(ctx, a, out, logPath, tasks...)
 }
 
 // output says how the agent shows what it does.
@@ -220,13 +315,17 @@ func (e *env) logger(out output) (*slog.Logger, string, func(), error) {
 
 // runAgent runs a with the chosen output until the user stops it, the
 // output ends (q in the TUI), or the relay refuses the token.
-func (e *env) runAgent(ctx context.Context, a *agent.Agent, out output, logPath string) error {
+func (e *env) runAgent(ctx context.Context, a *agent.Agent, out output, logPath string,
+	tasks ...func(context.Context) error) error {
 	updates, unsubscribe := a.Subscribe()
 	defer unsubscribe()
 	g, gctx := errgroup.WithContext(ctx)
 	agentCtx, stopAgent := context.WithCancel(gctx)
 	defer stopAgent()
 	g.Go(func() error { return a.Run(agentCtx) })
+	for _, task := range tasks {
+		g.Go(func() error { return task(agentCtx) })
+	}
 	g.Go(func() error {
 		defer stopAgent()
 		switch out {

@@ -162,7 +162,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.push(a.queue, job{event: ev})
 	}
 	if len(pending) > 0 {
-		a.log.Info("resuming pending deliveries", "count", len(pending))
+		a.log.Info("resuming pending deliveries", logkey.Count, len(pending))
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -238,7 +238,13 @@ func (a *Agent) setConn(c ConnState) {
 	a.feed.publish(Update{Kind: KindConn, Conn: &c})
 }
 
-// Notify publishes a notice to every listener, such as a config reload.
+// Notify publishes a notice to every listener, such as a config reload, and
+// logs it. level is "info", "warn" or "error".
 func (a *Agent) Notify(level, message string) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	a.log.Log(context.Background(), l, "notice", logkey.Notice, message)
 	a.feed.publish(Update{Kind: KindNotice, Notice: &Notice{Level: level, Message: message}})
 }

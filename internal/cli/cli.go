@@ -65,6 +65,13 @@ func OSEnv(name string) (string, bool) { return os.LookupEnv(name) }
 // FromEnv sets each flag the command line did not set from its variable,
 // when that is set. fallbacks maps flag names to variable names.
 func FromEnv(flags *pflag.FlagSet, env Env, fallbacks map[string]string) error {
+	_, err := FromEnvSet(flags, env, fallbacks)
+	return err
+}
+
+// FromEnvSet is FromEnv, also returning the names of the flags it set.
+func FromEnvSet(flags *pflag.FlagSet, env Env, fallbacks map[string]string) (map[string]bool, error) {
+	set := map[string]bool{}
 	for name, variable := range fallbacks {
 		f := flags.Lookup(name)
 		if f == nil || f.Changed {
@@ -75,10 +82,11 @@ func FromEnv(flags *pflag.FlagSet, env Env, fallbacks map[string]string) error {
 			continue
 		}
 		if err := f.Value.Set(v); err != nil {
-			return Usagef("%s=%q: %v", variable, redactIfSecret(name, v), err)
+			return nil, Usagef("%s=%q: %v", variable, redactIfSecret(name, v), err)
 		}
+		set[name] = true
 	}
-	return nil
+	return set, nil
 }
 
 func redactIfSecret(flag, v string) string {

@@ -23,4 +23,6 @@ const (
 	Err       = "err"        // an error
 	Client    = "client"     // the software and version a peer reports
 	Count     = "count"      // how many things an operation affected
+	HistoryID = "history_id" // an event's number in the agent's local history
+	Notice    = "notice"     // a message the agent shows its user
 )
