@@ -40,6 +40,7 @@ func newEventsCmd(e *env) *cobra.Command {
 	cmd.Flags().IntVarP(&limit, "limit", "n", 50, "how many of the newest events to list; -1 for all")
 	cmd.Flags().StringSliceVar(&types, "events", nil, "only these event type patterns")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
+	cmd.AddCommand(newExportCmd(e))
 	return cmd
 }
 

@@ -22,16 +22,19 @@ type triggerFlags struct {
 	via       string
 	sign      signFlags
 	timeout   time.Duration
+	file      string
+	keepID    bool
 }
 
 func newTriggerCmd(e *env) *cobra.Command {
 	var f triggerFlags
 	cmd := &cobra.Command{
-		Use:   "trigger TYPE",
+		Use:   "trigger TYPE | --file FIXTURE",
 		Short: "Send a realistic signed sample event to your app, or through a relay with --via",
-		Long: "Send a realistic sample of any OpenAI webhook event type, signed as OpenAI signs it.\n\n" +
+		Long: "Send a realistic sample of any OpenAI webhook event type, signed as OpenAI signs it,\n" +
+			"or with --file a fixture saved by relay-agent events export, signed afresh.\n\n" +
 			"Types:\n  " + strings.Join(sample.Types(), "\n  "),
-		Args: oneArg("event type"),
+		Args: typeOrFile(&f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			err := cli.FromEnv(cmd.Flags(), e.lookup, map[string]string{
 				"forward-to":  "FORWARD_TO",
@@ -39,6 +42,9 @@ func newTriggerCmd(e *env) *cobra.Command {
 			})
 			if err != nil {
 				return err
+			}
+			if f.file != "" {
+				return e.triggerFile(cmd.Context(), &f)
 			}
 			return e.trigger(cmd.Context(), &f, args[0])
 		},
@@ -49,23 +55,17 @@ func newTriggerCmd(e *env) *cobra.Command {
 		"send to this relay's ingress instead (base URL, or the full /webhooks/openai/... URL)")
 	f.sign.add(cmd)
 	fl.DurationVar(&f.timeout, "timeout", agent.DefaultTimeout, "how long to wait for the answer")
+	fl.StringVar(&f.file, "file", "",
+		"send this fixture (from relay-agent events export) instead of a sample")
+	fl.BoolVar(&f.keepID, "keep-id", false,
+		"with --file, keep the fixture's webhook-id (a relay and idempotent apps skip a repeat)")
 	return cmd
 }
 
 func (e *env) trigger(ctx context.Context, f *triggerFlags, typ string) error {
-	target := f.forwardTo
-	signer, err := f.sign.signer()
+	target, signer, err := f.destination()
 	if err != nil {
 		return err
-	}
-	if f.via != "" {
-		if target, err = ingressURL(f.via); err != nil {
-			return err
-		}
-		if signer == nil || signer.Mode() != sign.ModeResign {
-			return cli.Usagef("--via needs the relay channel's whsec_ secret to sign as OpenAI does: " +
-				"set --sign-secret or OPENAI_WEBHOOK_SECRET")
-		}
 	}
 	if signer == nil {
 		if signer, err = sign.NewSigner(sign.ModePassthrough, ""); err != nil {
@@ -77,6 +77,26 @@ func (e *env) trigger(ctx context.Context, f *triggerFlags, typ string) error {
 		return cli.Usagef("%v", err)
 	}
 	return e.send(req, typ, f.timeout)
+}
+
+// destination returns where a trigger goes and its signer; nil means
+// passthrough.
+func (f *triggerFlags) destination() (string, *sign.Signer, error) {
+	target := f.forwardTo
+	signer, err := f.sign.signer()
+	if err != nil {
+		return "", nil, err
+	}
+	if f.via != "" {
+		if target, err = ingressURL(f.via); err != nil {
+			return "", nil, err
+		}
+		if signer == nil || signer.Mode() != sign.ModeResign {
+			return "", nil, cli.Usagef("--via needs the relay channel's whsec_ secret to sign " +
+				"as OpenAI does: set --sign-secret or OPENAI_WEBHOOK_SECRET")
+		}
+	}
+	return target, signer, nil
 }
 
 // send posts req and prints the answer; a non-2xx answer is an error.
