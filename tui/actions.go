@@ -136,7 +136,7 @@ func (m Model) handleFilterInput(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m *Model) applyTextFilter() {
 	f := m.list.filter
-	f.text = strings.ToLower(m.footer.input.Value())
+	f.text = strings.ToLower(strings.ReplaceAll(m.footer.input.Value(), "\x00", ""))
 	if f != m.list.filter {
 		m.list.setFilter(f)
 	}

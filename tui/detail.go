@@ -116,10 +116,10 @@ func renderDetail(
 	if last != nil && len(last.RequestHeader) > 0 {
 		add(st.Section.Render("Request headers") + st.Muted.Render(
 			fmt.Sprintf("  as sent in attempt %d%s", last.N, replayNote(last))))
-		add(headerLines(last.RequestHeader, st)...)
+		add(indent(headerLines(last.RequestHeader, st))...)
 	} else {
 		add(st.Section.Render("Request headers") + st.Muted.Render("  as the relay received them"))
-		add(headerLines(ev.Header, st)...)
+		add(indent(headerLines(ev.Header, st))...)
 	}
 	add("")
 	add(bodySection("Body", ev.Body, st)...)
@@ -166,7 +166,7 @@ func bodySection(title string, body []byte, st *Styles) []string {
 		st.Section.Render(title) + st.Muted.Render("  "+formatBytes(len(body))),
 		st.Muted.Render("SHA-256 ") + hex.EncodeToString(sum[:]),
 	}
-	return append(lines, bodyLines(body, st)...)
+	return append(lines, indent(bodyLines(body, st))...)
 }
 
 func answerSection(a *history.Attempt, st *Styles) []string {
@@ -183,14 +183,14 @@ func answerSection(a *history.Attempt, st *Styles) []string {
 			formatLatency(a.Latency), a.N, printable(a.Target)))
 	lines := []string{head}
 	if a.Error != "" {
-		lines = append(lines, st.Failed.Render(printable(a.Error)))
+		lines = append(lines, "  "+st.Failed.Render(printable(a.Error)))
 	}
 	if a.Status == 0 {
 		return lines
 	}
-	lines = append(lines, headerLines(a.ResponseHeader, st)...)
+	lines = append(lines, indent(headerLines(a.ResponseHeader, st))...)
 	lines = append(lines, "")
-	return append(lines, bodyLines(a.ResponseBody, st)...)
+	return append(lines, indent(bodyLines(a.ResponseBody, st))...)
 }
 
 func attemptLines(attempts []history.Attempt, st *Styles, loc *time.Location) []string {
@@ -217,7 +217,15 @@ func attemptLines(attempts []history.Attempt, st *Styles, loc *time.Location) []
 		if a.Error != "" {
 			line += "  " + st.Muted.Render(printable(a.Error))
 		}
-		lines = append(lines, line)
+		lines = append(lines, "  "+line)
+	}
+	return lines
+}
+
+// indent indents the lines of a section by two spaces.
+func indent(lines []string) []string {
+	for i, l := range lines {
+		lines[i] = "  " + l
 	}
 	return lines
 }

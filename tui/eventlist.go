@@ -15,6 +15,7 @@ import (
 
 // Column widths of the event list; the type and id columns share the rest.
 const (
+	cursorWidth  = 1 // › on the selected row, for screens without reverse video
 	markWidth    = 1 // ✗ on a failed delivery
 	timeWidth    = 8 // 15:04:05, or Jan 02 for an older day
 	outcomeWidth = 11
@@ -24,7 +25,8 @@ const (
 	maxIDWidth   = 40
 	// fixedWidth is the columns' width and the gaps between them, without
 	// the type and id.
-	fixedWidth = markWidth + timeWidth + outcomeWidth + latencyWidth + flagsWidth + 6
+	fixedWidth = cursorWidth + markWidth + timeWidth + outcomeWidth + latencyWidth +
+		flagsWidth + 6
 )
 
 // eventList is the list of events, newest at the bottom. It renders only the
@@ -35,8 +37,9 @@ type eventList struct {
 	styles *Styles
 	now    func() time.Time
 
-	// Rows, ordered by history ID.
+	// Rows, ordered by history ID, and the text the filter searches.
 	rows     []row
+	hay      haystack
 	byID     map[int64]int  // history ID to index in rows
 	families map[string]int // rows per family
 
@@ -96,7 +99,7 @@ func (l eventList) Update(msg tea.Msg) (eventList, tea.Cmd) {
 func (l *eventList) SetSize(width, height int) {
 	l.width, l.height = max(width, 1), max(height, 1)
 	avail := max(l.width-fixedWidth, 8)
-	l.typeCol = min(maxTypeWidth, max(avail-21, avail/2))
+	l.typeCol = min(maxTypeWidth, max(avail-19, avail/2))
 	l.idCol = min(maxIDWidth, avail-l.typeCol)
 	l.scrollToCursor()
 }
@@ -162,9 +165,10 @@ func (l *eventList) add(ev history.Event) {
 	}
 	l.rows = append(l.rows, newRow(ev))
 	i := len(l.rows) - 1
+	l.hay.add(&l.rows[i].ev)
 	l.byID[ev.ID] = i
 	l.families[l.rows[i].family]++
-	if l.filter.match(&l.rows[i], []byte(l.filter.text)) {
+	if l.filter.match(l.rows, &l.hay, i) {
 		l.matches = append(l.matches, i)
 		l.keepFollowing()
 	}
@@ -212,9 +216,10 @@ func compareIDs(a, b int64) int {
 	return 0
 }
 
-// reindex rebuilds the ID index and the matches after rows moved, keeping
-// the event sel selected.
+// reindex rebuilds the ID index, the search text and the matches after rows
+// moved, keeping the event sel selected.
 func (l *eventList) reindex(sel int64) {
+	l.hay.rebuild(l.rows)
 	clear(l.byID)
 	for i := range l.rows {
 		l.byID[l.rows[i].ev.ID] = i
@@ -253,7 +258,7 @@ func (l *eventList) setInflight(p agent.PendingDelivery) bool {
 // the selected row selected.
 func (l *eventList) refresh(i int) {
 	at, in := slices.BinarySearch(l.matches, i)
-	want := l.filter.match(&l.rows[i], []byte(l.filter.text))
+	want := l.filter.match(l.rows, &l.hay, i)
 	switch {
 	case want && !in:
 		l.matches = slices.Insert(l.matches, at, i)
@@ -288,7 +293,7 @@ func (l *eventList) setFilter(f filter) {
 // refilter recomputes the matches of f, re-checking only the current ones
 // when incremental, and selects the event sel, or the nearest newer match.
 func (l *eventList) refilter(f filter, incremental bool, sel int64) {
-	l.matches = f.matches(l.rows, l.matches, incremental)
+	l.matches = f.matches(l.rows, &l.hay, l.matches, incremental)
 	l.filter = f
 	i, ok := l.byID[sel]
 	if l.follow || !ok {
@@ -359,7 +364,7 @@ func (l *eventList) emptyMessage() string {
 
 func (l *eventList) titleLine() string {
 	var b strings.Builder
-	b.WriteString(strings.Repeat(" ", markWidth+1))
+	b.WriteString(strings.Repeat(" ", cursorWidth+markWidth+1))
 	writeCell(&b, "TIME", timeWidth)
 	writeCell(&b, "TYPE", l.typeCol)
 	writeCell(&b, "EVENT ID", l.idCol)
@@ -414,8 +419,12 @@ func (l *eventList) formatTime(t time.Time) string {
 // without its colours, which a reversed row would garble.
 func (l *eventList) renderRow(r *row, selected bool) string {
 	c := l.cells(r)
+	cursor := " "
+	if selected {
+		cursor = "›"
+	}
 	if selected || l.width < fixedWidth+8 {
-		line := cut(c.plain(), l.width)
+		line := cut(cursor+c.plain(), l.width)
 		if !selected {
 			return line
 		}
@@ -430,7 +439,7 @@ func (l *eventList) renderRow(r *row, selected bool) string {
 		outcome = st.Failed
 	}
 	parts := []string{
-		st.Failed.Render(c.mark),
+		cursor + st.Failed.Render(c.mark),
 		st.Time.Render(c.time),
 		st.familyStyle(r.family).Render(c.typ),
 		st.ID.Render(c.id),

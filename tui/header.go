@@ -59,16 +59,16 @@ func (h header) View() string {
 	if channel != "" {
 		first += st.Muted.Render(" channel ") + printable(channel)
 	}
+	if h.pinned != "" {
+		first += st.Marker.Render("  ⚑ ") + truncateMiddle(printable(h.pinned), 16)
+	}
 	var second string
 	if h.paused {
 		second = st.PausedTag.Render(" PAUSED ") +
-			st.Muted.Render(fmt.Sprintf(" %d queued, n delivers one", h.snap.Queued)) + "  "
+			st.Muted.Render(fmt.Sprintf(" %d queued", h.snap.Queued)) + "  "
 	}
 	second += h.countsView() + "  " + st.Muted.Render("→ ") +
 		printable(strings.TrimPrefix(h.snap.ForwardTo, "http://"))
-	if h.pinned != "" {
-		second += st.Marker.Render("  ⚑ ") + truncateMiddle(printable(h.pinned), 20)
-	}
 	fit := st.Line.MaxWidth(h.width)
 	return fit.Render(first) + "\n" + fit.Render(second)
 }

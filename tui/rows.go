@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"strconv"
 	"strings"
 	"time"
@@ -21,10 +20,6 @@ type row struct {
 	inflightReplay bool
 
 	family string
-	// meta and body are what the text filter searches, lower-cased; body
-	// shares the event's bytes when they have no upper case.
-	meta []byte
-	body []byte
 }
 
 // outcomeKind says how a row's outcome is drawn.
@@ -37,20 +32,7 @@ const (
 )
 
 func newRow(ev history.Event) row {
-	r := row{ev: ev, family: family(ev.Type)}
-	r.meta = []byte(strings.ToLower(ev.Type + "\x00" + ev.EventID + "\x00" + ev.WebhookID))
-	r.body = lowerBytes(ev.Body)
-	return r
-}
-
-// lowerBytes returns b lower-cased, or b itself when it has no upper case.
-func lowerBytes(b []byte) []byte {
-	for _, c := range b {
-		if c >= 0x80 || ('A' <= c && c <= 'Z') {
-			return bytes.ToLower(b)
-		}
-	}
-	return b
+	return row{ev: ev, family: family(ev.Type)}
 }
 
 // family returns the family of an event type: its first dotted part
@@ -67,12 +49,6 @@ func family(typ string) string {
 
 // knownFamilies orders the families that t cycles through first.
 var knownFamilies = []string{"response", "batch", "fine_tuning", "eval", "realtime"}
-
-// contains reports whether q, lower-cased, occurs in the row's type, ids or
-// body.
-func (r *row) contains(q []byte) bool {
-	return bytes.Contains(r.meta, q) || bytes.Contains(r.body, q)
-}
 
 // failed reports whether the event's delivery failed: its newest attempt was
 // not answered 2xx, or the agent gave up on it.
