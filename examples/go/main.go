@@ -2,9 +2,9 @@
 // POST /webhooks/openai and verifies them with openai-go's
 // client.Webhooks.Unwrap, as OpenAI's docs show. It reads the secret from
 // OPENAI_WEBHOOK_SECRET and the port from PORT (default 5000, on 127.0.0.1
-// unless HOST says otherwise), answers 200
-// with the verified event's type and id or 400 with the reason, and logs one
-// line per webhook. See README.md.
+// unless HOST says otherwise), answers 200 with the verified event's type
+// and id or 400 with the reason, and logs one line per webhook. See
+// README.md.
 package main
 
 import (
