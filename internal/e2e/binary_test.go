@@ -67,7 +67,14 @@ type proc struct {
 
 func start(t *testing.T, env []string, name string, args ...string) *proc {
 	t.Helper()
+	return startIn(t, "", env, name, args...)
+}
+
+// startIn starts a binary in the working folder dir.
+func startIn(t *testing.T, dir string, env []string, name string, args ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(filepath.Join(binaries(t), name), args...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	p := &proc{cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
@@ -86,6 +93,22 @@ func start(t *testing.T, env []string, name string, args ...string) *proc {
 		}
 	})
 	return p
+}
+
+// waitOutput waits until the process has printed want.
+func (p *proc) waitOutput(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(p.out.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not print %q within 20s:\n%s", filepath.Base(p.cmd.Path), want, p.out.String())
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("%s exited before printing %q:\n%s", filepath.Base(p.cmd.Path), want, p.out.String())
+		case <-time.After(10 * time.Millisecond): // output has no event to wait on
+		}
+	}
 }
 
 // wait waits for the process to exit and returns its exit code.
