@@ -194,7 +194,7 @@ func (l *eventList) merge(events []history.Event, last map[int64]history.Attempt
 		}
 		r := newRow(ev)
 		if a, ok := last[ev.ID]; ok {
-			r.last, r.hasLast = a, true
+			r.last, r.hasLast = listAttempt(a), true
 		}
 		rows = append(rows, r)
 		l.families[r.family]++

@@ -220,7 +220,6 @@ func (m Model) View() tea.View {
 	m.footer.bindings = m.footerBindings()
 	v := tea.NewView(m.header.View() + "\n" + body + "\n" + m.footer.View())
 	v.AltScreen = true
-	v.WindowTitle = "hookrelay"
 	return v
 }
 
@@ -318,11 +317,13 @@ func (m *Model) applyUpdate(u agent.Update) (int64, tea.Cmd) {
 		m.list.add(*u.Event)
 		return u.Event.ID, nil
 	case u.Kind == agent.KindDelivering && u.Pending != nil:
+		m.addMissing(u.Event)
 		if !m.list.setInflight(*u.Pending) {
 			return u.Pending.EventID, m.missing(u, u.Pending.EventID)
 		}
 		return u.Pending.EventID, nil
 	case u.Kind == agent.KindAttempt && u.Attempt != nil:
+		m.addMissing(u.Event)
 		if !m.list.setAttempt(*u.Attempt) {
 			return u.Attempt.EventID, m.missing(u, u.Attempt.EventID)
 		}
@@ -335,8 +336,19 @@ func (m *Model) applyUpdate(u agent.Update) (int64, tea.Cmd) {
 	return 0, nil
 }
 
-// missing handles an update about an event the list lacks: kept until the
-// history has loaded, or the event is fetched.
+// addMissing lists the event an update carries along, if the list lacks it.
+func (m *Model) addMissing(ev *history.Event) {
+	if ev == nil {
+		return
+	}
+	if _, ok := m.list.row(ev.ID); !ok {
+		m.list.add(*ev)
+	}
+}
+
+// missing handles an update about an event the list lacks and the update
+// does not carry: kept until the history has loaded, or the event is
+// fetched.
 func (m *Model) missing(u agent.Update, id int64) tea.Cmd {
 	h := m.c.History()
 	switch {

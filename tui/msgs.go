@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -224,10 +225,12 @@ func resendCmd(ctx context.Context, c Controller, id int64, body []byte, label s
 	}
 }
 
+// pauseCmd pauses or resumes forwarding, then takes a snapshot for the
+// queue's length.
 func pauseCmd(c Controller, paused bool) tea.Cmd {
 	return func() tea.Msg {
 		c.SetPaused(paused)
-		return nil
+		return snapshotMsg(c.Snapshot())
 	}
 }
 
@@ -257,9 +260,15 @@ func curlCmd(ctx context.Context, c Controller, id int64, label string) tea.Cmd 
 	}
 }
 
-// editPrepareCmd writes the body to edit to a temporary file.
+// editPrepareCmd writes the body to edit to a temporary file, indented when
+// it is JSON so that it is easy to edit; what the user saves is sent as is.
 func editPrepareCmd(id int64, label string, body []byte) tea.Cmd {
 	return func() tea.Msg {
+		var pretty bytes.Buffer
+		if json.Indent(&pretty, body, "", "  ") == nil {
+			pretty.WriteByte('\n')
+			body = pretty.Bytes()
+		}
 		f, err := os.CreateTemp("", "hookrelay-*.json")
 		if err != nil {
 			return errMsg{err: fmt.Errorf("write body of %s for the editor: %w", label, err)}

@@ -67,7 +67,7 @@ func (r *row) setAttempt(a history.Attempt) {
 	if r.hasLast && a.ID != 0 && a.ID < r.last.ID {
 		return // older than the one shown, which the history loaded
 	}
-	r.last, r.hasLast = a, true
+	r.last, r.hasLast = listAttempt(a), true
 	r.inflight, r.inflightReplay = 0, false
 	if a.Replay || r.ev.State != history.StatePending {
 		return
@@ -78,6 +78,17 @@ func (r *row) setAttempt(a history.Attempt) {
 	case !agent.Retryable(a.Outcome):
 		r.ev.State = history.StateFailed
 	}
+}
+
+// listAttempt returns what the list keeps of an attempt: not the headers
+// and the answer's body, which the details read from the history, so that a
+// long history fits in memory.
+func listAttempt(a history.Attempt) history.Attempt {
+	a.RequestHeader, a.ResponseHeader, a.ResponseBody = nil, nil, nil
+	if !a.Edited {
+		a.Body = nil
+	}
+	return a
 }
 
 // displayID returns the id a person knows the event by: the evt_ id of its
@@ -94,6 +105,11 @@ func (r *row) displayID() string {
 
 // outcome returns the text of the row's delivery outcome and how to draw it:
 // a status code, refused, timeout, failed, pending or retrying n.
+//
+// Limitation: after a retryable failure the row shows "retrying n" until the
+// agent republishes the event with its final state (or the details or a
+// restart read it from the history); an agent that gives up silently
+// leaves the row saying retrying.
 func (r *row) outcome() (string, outcomeKind) {
 	switch {
 	case r.inflight > 1:
