@@ -91,10 +91,14 @@ func (s *Server) handleAgent(w http.ResponseWriter, r *http.Request) {
 		conn.Close(websocket.StatusGoingAway, "relay shutting down")
 		return
 	}
-	defer s.unregister(ss)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	defer cancel()
-	ss.end(ss.run(ctx))
+	err = ss.run(ctx)
+	ss.logEnd(err)
+	s.unregister(ss)
+	if s.onSessionEnd != nil {
+		s.onSessionEnd(err)
+	}
 }
 
 // register adds a session for conn on c, or returns nil when the server is
@@ -448,11 +452,8 @@ func (ss *session) goAway() {
 	ss.conn.Close(websocket.StatusGoingAway, "relay shutting down")
 }
 
-// end logs the end of the session.
-func (ss *session) end(err error) {
-	if f := ss.s.onSessionEnd; f != nil {
-		defer f(err)
-	}
+// logEnd logs the end of the session.
+func (ss *session) logEnd(err error) {
 	attrs := []any{
 		logkey.AgentID, ss.id, logkey.Channel, ss.channel,
 		logkey.Duration, time.Since(ss.started),
