@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -76,6 +77,12 @@ func (s *Server) handleAgent(w http.ResponseWriter, r *http.Request) {
 	}
 	c := s.authorize(w, r)
 	if c == nil {
+		return
+	}
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		w.Header().Set("Upgrade", "websocket")
+		writeError(w, http.StatusUpgradeRequired,
+			"/agent is a WebSocket endpoint: connect with relay-agent --relay <this relay's URL>")
 		return
 	}
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{

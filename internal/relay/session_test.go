@@ -46,6 +46,15 @@ func TestAgentUnauthorized(t *testing.T) {
 	}
 }
 
+func TestAgentPlainGet(t *testing.T) {
+	h := newHarness(t)
+	a := h.do(http.MethodGet, "/agent", bearer(testToken), nil)
+	if a.status != http.StatusUpgradeRequired {
+		t.Errorf("GET /agent without upgrade = %d %s, want 426", a.status, a.body)
+	}
+	a.errorText(t)
+}
+
 func TestAgentNeedsSubprotocol(t *testing.T) {
 	h := newHarness(t)
 	c, _, err := websocket.Dial(t.Context(), h.ts.URL+"/agent", &websocket.DialOptions{
