@@ -14,6 +14,7 @@ func bigModel(tb testing.TB, n int) Model {
 	c := newFake(nil)
 	m := New(c, Options{NoColor: false, Now: testNow})
 	tb.Cleanup(m.Close)
+	m.list.lean = true // as with a history
 	types := []string{"response.completed", "batch.completed", "fine_tuning.job.succeeded",
 		"eval.run.failed", "realtime.call.incoming", "response.failed", "batch.expired"}
 	for i := 1; i <= n; i++ {

@@ -54,6 +54,9 @@ type eventList struct {
 	width, height  int // height includes the column titles
 	typeCol, idCol int
 	loading        bool // the history is being loaded
+	// lean drops the events' headers, which the details read from the
+	// history, so that a long history fits in memory.
+	lean bool
 }
 
 func newEventList(keys *KeyMap, styles *Styles, now func() time.Time) eventList {
@@ -160,10 +163,10 @@ func (l *eventList) add(ev history.Event) {
 		return
 	}
 	if n := len(l.rows); n > 0 && l.rows[n-1].ev.ID > ev.ID {
-		l.insert(newRow(ev))
+		l.insert(l.newRow(ev))
 		return
 	}
-	l.rows = append(l.rows, newRow(ev))
+	l.rows = append(l.rows, l.newRow(ev))
 	i := len(l.rows) - 1
 	l.hay.add(&l.rows[i].ev)
 	l.byID[ev.ID] = i
@@ -172,6 +175,14 @@ func (l *eventList) add(ev history.Event) {
 		l.matches = append(l.matches, i)
 		l.keepFollowing()
 	}
+}
+
+// newRow returns the row of ev, lean when the list is.
+func (l *eventList) newRow(ev history.Event) row {
+	if l.lean {
+		ev.Header = nil
+	}
+	return newRow(ev)
 }
 
 // insert places a row that arrived out of order; it rebuilds the index, so
@@ -192,7 +203,7 @@ func (l *eventList) merge(events []history.Event, last map[int64]history.Attempt
 		if _, live := l.byID[ev.ID]; live {
 			continue
 		}
-		r := newRow(ev)
+		r := l.newRow(ev)
 		if a, ok := last[ev.ID]; ok {
 			r.last, r.hasLast = listAttempt(a), true
 		}

@@ -141,7 +141,7 @@ func New(c Controller, opts Options) Model {
 	if c.History() == nil {
 		m.state = stateReady
 	} else {
-		m.list.loading = true
+		m.list.loading, m.list.lean = true, true
 	}
 	m.setSize(defaultWidth, defaultHeight)
 	return m

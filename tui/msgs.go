@@ -139,6 +139,10 @@ func waitUpdatesCmd(ch <-chan agent.Update) tea.Cmd {
 }
 
 // loadHistoryCmd reads every event of the history and its newest attempt.
+//
+// Limitation: the whole history is held in memory, bodies included (about
+// 1 KB an event with small bodies, so 100 MB for 100,000); reading the rows
+// around the screen on demand would lift it.
 func loadHistoryCmd(ctx context.Context, h *history.History) tea.Cmd {
 	return func() tea.Msg {
 		events, err := h.Events(ctx, history.Query{Limit: -1})
