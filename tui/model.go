@@ -200,7 +200,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.ticking = false
 		return m, m.tickIfNeeded()
 	case errMsg:
-		m.applyErr(msg)
+		return m.applyErr(msg)
 	}
 	return m, nil
 }
@@ -407,6 +407,11 @@ func (m Model) applyHistory(h historyMsg) (tea.Model, tea.Cmd) {
 	m.list.merge(h.events, h.last)
 	m.list.loading = false
 	m.state = stateReady
+	return m, m.applyEarly()
+}
+
+// applyEarly applies the updates kept while the history loaded.
+func (m *Model) applyEarly() tea.Cmd {
 	early := m.early
 	m.early = nil
 	var cmds []tea.Cmd
@@ -414,7 +419,7 @@ func (m Model) applyHistory(h historyMsg) (tea.Model, tea.Cmd) {
 		_, cmd := m.applyUpdate(u)
 		cmds = append(cmds, cmd)
 	}
-	return m, tea.Batch(cmds...)
+	return tea.Batch(cmds...)
 }
 
 func (m *Model) applyEvent(e eventMsg) {
@@ -425,13 +430,15 @@ func (m *Model) applyEvent(e eventMsg) {
 	}
 }
 
-func (m *Model) applyErr(e errMsg) {
-	if e.load {
-		m.state, m.loadErr = stateError, e.err
-		m.list.loading = false
-	}
+func (m Model) applyErr(e errMsg) (tea.Model, tea.Cmd) {
 	clear(m.fetching) // a failed fetch may be retried by the next update
 	m.footer.setStatus(e.Error(), levelError)
+	if !e.load {
+		return m, nil
+	}
+	m.state, m.loadErr = stateError, e.err
+	m.list.loading = false
+	return m, m.applyEarly()
 }
 
 // target returns the event the action keys act on: the one shown in

@@ -656,3 +656,19 @@ func TestUpdateCarryingItsEvent(t *testing.T) {
 		t.Errorf("state %v after a replay started, want delivered", r.ev.State)
 	}
 }
+
+func TestEarlyUpdatesSurviveHistoryError(t *testing.T) {
+	h := openHistory(t)
+	c := newFake(h)
+	m := New(c, Options{NoColor: true, Now: testNow})
+	t.Cleanup(m.Close)
+	ev := record(t, h, 1, "response.completed")
+	m = publish(t, m, attemptUpdate(attempt(ev.ID, 1, history.OutcomeDelivered)))
+	if len(m.early) != 1 {
+		t.Fatalf("%d updates kept while loading, want 1", len(m.early))
+	}
+	m, _ = drive(t, m, errMsg{err: errors.New("disk I/O error"), load: true})
+	if _, ok := m.list.row(ev.ID); !ok {
+		t.Error("the update kept while loading was dropped when loading failed")
+	}
+}
