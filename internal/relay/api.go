@@ -85,6 +85,10 @@ type statusBody struct {
 }
 
 // handleStatus serves GET /api/status for the channel of the bearer token.
+//
+// Limitation: agents counts the agents connected to this instance only; with
+// several instances sharing PostgreSQL, each reports its own. Counting them
+// in the store would give the total.
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	if !allowGet(w, r) {
 		return

@@ -254,6 +254,10 @@ func channelNames(chans []*channel) []string {
 }
 
 // Handler returns the handler of every endpoint of the relay.
+//
+// Limitation: agents' WebSockets outlive the http.Server that serves Handler,
+// since it does not track hijacked connections; only Serve closes them on
+// shutdown. An embedder that needs a clean stop should use Serve.
 func (s *Server) Handler() http.Handler {
 	return s.mux
 }

@@ -70,26 +70,8 @@ type session struct {
 // handleAgent serves GET /agent: it upgrades an authorized request to a
 // WebSocket and streams the token's channel to it.
 func (s *Server) handleAgent(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		writeError(w, http.StatusMethodNotAllowed, "method not allowed: /agent is a WebSocket")
-		return
-	}
-	c := s.authorize(w, r)
-	if c == nil {
-		return
-	}
-	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-		w.Header().Set("Upgrade", "websocket")
-		writeError(w, http.StatusUpgradeRequired,
-			"/agent is a WebSocket endpoint: connect with relay-agent --relay <this relay's URL>")
-		return
-	}
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
-		Subprotocols: []string{wire.Subprotocol},
-	})
-	if err != nil {
-		s.logger.Debug("accept websocket", logkey.Addr, r.RemoteAddr, logkey.Err, err)
+	c, conn := s.upgrade(w, r)
+	if conn == nil {
 		return
 	}
 	defer conn.CloseNow()
@@ -98,14 +80,44 @@ func (s *Server) handleAgent(w http.ResponseWriter, r *http.Request) {
 		conn.Close(websocket.StatusGoingAway, "relay shutting down")
 		return
 	}
+	// The request's context must not be used once the connection is
+	// hijacked; the session ends when its connection does.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	defer cancel()
-	err = ss.run(ctx)
+	err := ss.run(ctx)
 	ss.logEnd(err)
 	s.unregister(ss)
 	if s.onSessionEnd != nil {
 		s.onSessionEnd(err)
 	}
+}
+
+// upgrade checks the request of an agent and accepts its WebSocket. It
+// returns a nil conn when it has answered with an error instead.
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) (*channel, *websocket.Conn) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		writeError(w, http.StatusMethodNotAllowed, "method not allowed: /agent is a WebSocket")
+		return nil, nil
+	}
+	c := s.authorize(w, r)
+	if c == nil {
+		return nil, nil
+	}
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		w.Header().Set("Upgrade", "websocket")
+		writeError(w, http.StatusUpgradeRequired,
+			"/agent is a WebSocket endpoint: connect with relay-agent --relay <this relay's URL>")
+		return nil, nil
+	}
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		Subprotocols: []string{wire.Subprotocol},
+	})
+	if err != nil {
+		s.logger.Debug("accept websocket", logkey.Addr, r.RemoteAddr, logkey.Err, err)
+		return nil, nil
+	}
+	return c, conn
 }
 
 // register adds a session for conn on c, or returns nil when the server is
