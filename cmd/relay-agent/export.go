@@ -99,8 +99,8 @@ func curlCommand(ctx context.Context, out *bytes.Buffer, f *exportFlags, ev *his
 		return err
 	}
 	if signer != nil && signer.Mode() == sign.ModeResign {
-		fmt.Fprintf(out, "# signed at %s: apps accept it for %s\n",
-			now.UTC().Format(time.RFC3339), sign.Tolerance)
+		fmt.Fprintf(out, "# signed at %s: apps accept it for %.0f minutes\n",
+			now.UTC().Format(time.RFC3339), sign.Tolerance.Minutes())
 	}
 	out.WriteString(fixture.Curl(req, ev.Body))
 	return nil
