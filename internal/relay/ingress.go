@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/hookrelay/hookrelay/internal/logkey"
 	"github.com/hookrelay/hookrelay/internal/sign"
 	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/internal/wire"
 )
 
 // appendTimeout bounds one commit, so that OpenAI gets a 503 and retries
@@ -72,7 +74,36 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, wh *webhook) st
 		return "request body is not a JSON object"
 	}
 	wh.eventType = typ
-	return s.store(r.Context(), c, r.Header, body, wh)
+	e := &store.Event{
+		Channel:    c.name,
+		WebhookID:  wh.id,
+		Type:       typ,
+		Header:     r.Header.Clone(),
+		Body:       body,
+		ReceivedAt: s.now(),
+	}
+	if !s.fitsWire(e) {
+		wh.reject(http.StatusRequestHeaderFieldsTooLarge, outcomeHeadersTooLarge)
+		return "request headers are too large to relay"
+	}
+	return s.store(r.Context(), c, e, wh)
+}
+
+// fitsWire reports whether e fits in one event message that an agent's read
+// limit, wire.ReadLimit(MaxBody), accepts. The body always fits; huge headers
+// may not, and an event that cannot be delivered must not be stored, or it
+// would stop its channel's stream at every reconnection.
+func (s *Server) fitsWire(e *store.Event) bool {
+	const margin = 64 // for the sequence number and time the store assigns
+	b, err := json.Marshal(&wire.Message{Type: wire.TypeEvent, Event: &wire.Event{
+		Seq:        math.MaxInt64,
+		WebhookID:  e.WebhookID,
+		Type:       e.Type,
+		Header:     e.Header,
+		Body:       e.Body,
+		ReceivedAt: e.ReceivedAt,
+	}})
+	return err == nil && int64(len(b))+margin <= wire.ReadLimit(s.maxBody)
 }
 
 // webhookChannel returns the channel r is posted to, or nil and the message
@@ -159,19 +190,9 @@ func eventType(body []byte) (string, bool) {
 
 // store commits the webhook. The commit is not cancelled when the client goes
 // away, so a request that reached this point leaves a definite result.
-func (s *Server) store(
-	ctx context.Context, c *channel, h http.Header, body []byte, wh *webhook,
-) string {
+func (s *Server) store(ctx context.Context, c *channel, e *store.Event, wh *webhook) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), appendTimeout)
 	defer cancel()
-	e := &store.Event{
-		Channel:    c.name,
-		WebhookID:  wh.id,
-		Type:       wh.eventType,
-		Header:     h.Clone(),
-		Body:       body,
-		ReceivedAt: s.now(),
-	}
 	start := time.Now()
 	seq, created, err := s.st.Append(ctx, e)
 	s.metrics.commitSeconds.Observe(time.Since(start).Seconds())

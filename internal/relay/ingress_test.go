@@ -59,6 +59,8 @@ func TestWebhookStatusCodes(t *testing.T) {
 		{name: "put_on_channel", method: http.MethodPut, path: "/webhooks/openai/batch",
 			body: okBody, want: 405},
 		{name: "too_large", body: big, want: 413, wantMsg: "4096 bytes"},
+		{name: "headers_too_large", body: okBody, want: 431, wantMsg: "headers",
+			header: func(h http.Header) { h.Set("X-Pad", strings.Repeat("<", 20000)) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

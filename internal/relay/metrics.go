@@ -11,16 +11,17 @@ type outcome string
 
 // Webhook outcomes.
 const (
-	outcomeStored         outcome = "stored"          // committed
-	outcomeDuplicate      outcome = "duplicate"       // webhook-id already stored
-	outcomeBadHeaders     outcome = "bad_headers"     // signature headers missing or malformed
-	outcomeBadSignature   outcome = "bad_signature"   // no signature matched, or stale timestamp
-	outcomeNotObject      outcome = "not_json_object" // signed body is not a JSON object
-	outcomeTooLarge       outcome = "too_large"       // body over MaxBody
-	outcomeBadBody        outcome = "unreadable_body" // body could not be read
-	outcomeStoreError     outcome = "store_error"     // the store failed; OpenAI retries
-	outcomeUnknownChannel outcome = "unknown_channel" // no such channel
-	outcomeBadMethod      outcome = "bad_method"      // not a POST
+	outcomeStored          outcome = "stored"            // committed
+	outcomeDuplicate       outcome = "duplicate"         // webhook-id already stored
+	outcomeBadHeaders      outcome = "bad_headers"       // signature headers missing or malformed
+	outcomeBadSignature    outcome = "bad_signature"     // no signature matched, or stale timestamp
+	outcomeNotObject       outcome = "not_json_object"   // signed body is not a JSON object
+	outcomeTooLarge        outcome = "too_large"         // body over MaxBody
+	outcomeHeadersTooLarge outcome = "headers_too_large" // event would not fit a wire message
+	outcomeBadBody         outcome = "unreadable_body"   // body could not be read
+	outcomeStoreError      outcome = "store_error"       // the store failed; OpenAI retries
+	outcomeUnknownChannel  outcome = "unknown_channel"   // no such channel
+	outcomeBadMethod       outcome = "bad_method"        // not a POST
 )
 
 // metrics are the relay's Prometheus collectors. Labels carry only channel

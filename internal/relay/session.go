@@ -202,6 +202,7 @@ func (ss *session) open(ctx context.Context) error {
 		Head:    head,
 		After:   ss.after,
 		Window:  ss.s.window,
+		MaxBody: ss.s.maxBody,
 	}})
 }
 
@@ -369,6 +370,11 @@ func (ss *session) waitNew(ctx context.Context, after int64) (int64, error) {
 }
 
 // push sends e if it matches the agent's patterns, once the window allows.
+//
+// Limitation: an event stored while MaxBody was larger than it is now may
+// exceed the agent's read limit, which then closes the connection at that
+// event on every reconnection; keeping MaxBody until such events expire
+// avoids it, and skipping oversized events here would lift it.
 func (ss *session) push(ctx context.Context, e *store.Event) error {
 	if !wire.Match(ss.patterns, e.Type) {
 		return nil

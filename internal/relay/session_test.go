@@ -101,7 +101,8 @@ func TestStreamRetainedThenLive(t *testing.T) {
 	}
 	cursor := int64(2)
 	c, w := h.connect(testToken, wire.Hello{Agent: "test/1", Cursor: &cursor})
-	want := wire.Welcome{Channel: "default", Head: 5, After: 2, Window: wire.DefaultWindow}
+	want := wire.Welcome{Channel: "default", Head: 5, After: 2, Window: wire.DefaultWindow,
+		MaxBody: DefaultMaxBody}
 	if *w != want {
 		t.Errorf("welcome = %+v, want %+v", *w, want)
 	}
@@ -302,21 +303,7 @@ func TestStreamStoreFailure(t *testing.T) {
 
 // fastHeartbeat is wire.Heartbeat with millisecond timing.
 func fastHeartbeat(ctx context.Context, c *websocket.Conn) error {
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-		pctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-		err := c.Ping(pctx)
-		cancel()
-		if err != nil && ctx.Err() == nil {
-			return err
-		}
-	}
+	return wire.HeartbeatEvery(ctx, c, 5*time.Millisecond, 50*time.Millisecond)
 }
 
 func TestHeartbeatDropsSilentAgent(t *testing.T) {
