@@ -82,20 +82,18 @@ func FromEnvSet(flags *pflag.FlagSet, env Env, fallbacks map[string]string) (map
 			continue
 		}
 		if err := f.Value.Set(v); err != nil {
-			return nil, Usagef("%s=%q: %v", variable, redactIfSecret(name, v), err)
+			if secretFlags[name] { // the parse error would quote the value
+				return nil, Usagef("%s holds an invalid value for --%s", variable, name)
+			}
+			return nil, Usagef("%s=%q: %v", variable, v, err)
 		}
 		set[name] = true
 	}
 	return set, nil
 }
 
-func redactIfSecret(flag, v string) string {
-	switch flag {
-	case "token", "openai-secret", "sign-secret":
-		return "…"
-	}
-	return v
-}
+// secretFlags hold values that must never be printed.
+var secretFlags = map[string]bool{"token": true, "openai-secret": true, "sign-secret": true}
 
 // Quiet makes cobra leave error printing and usage to the caller, and turns
 // flag errors into usage errors.
