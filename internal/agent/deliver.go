@@ -3,11 +3,9 @@ package agent
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"slices"
-	"strings"
 	"time"
 
+	"github.com/hookrelay/hookrelay/internal/fixture"
 	"github.com/hookrelay/hookrelay/internal/history"
 	"github.com/hookrelay/hookrelay/internal/logkey"
 )
@@ -270,27 +268,5 @@ func (a *Agent) Curl(ctx context.Context, id int64) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var b strings.Builder
-	b.WriteString("curl -sS -X POST " + shellQuote(req.URL.String()))
-	for _, k := range sortedKeys(req.Header) {
-		for _, v := range req.Header[k] {
-			b.WriteString(" \\\n  -H " + shellQuote(k+": "+v))
-		}
-	}
-	b.WriteString(" \\\n  --data-binary " + shellQuote(string(ev.Body)))
-	return b.String(), nil
-}
-
-func sortedKeys(h http.Header) []string {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return fixture.Curl(req, ev.Body), nil
 }

@@ -39,7 +39,7 @@ type testRelay struct {
 	store store.Store
 }
 
-func startRelay(t *testing.T) *testRelay {
+func startRelay(t testing.TB) *testRelay {
 	t.Helper()
 	st, err := store.OpenSQLite(filepath.Join(t.TempDir(), "relay.db"))
 	if err != nil {
@@ -77,7 +77,7 @@ func startRelay(t *testing.T) *testRelay {
 }
 
 // post sends a webhook signed as OpenAI signs it and returns the status.
-func (r *testRelay) post(t *testing.T, path, webhookID string, body []byte) int {
+func (r *testRelay) post(t testing.TB, path, webhookID string, body []byte) int {
 	t.Helper()
 	req := signedRequest(t, r.URL+path, openaiSecret, webhookID, body, time.Now())
 	resp, err := http.DefaultClient.Do(req)
@@ -91,7 +91,7 @@ func (r *testRelay) post(t *testing.T, path, webhookID string, body []byte) int 
 
 // signedRequest signs with the Standard Webhooks library, independently of
 // the code under test.
-func signedRequest(t *testing.T, url, secret, id string, body []byte, ts time.Time) *http.Request {
+func signedRequest(t testing.TB, url, secret, id string, body []byte, ts time.Time) *http.Request {
 	t.Helper()
 	wh, err := standardwebhooks.NewWebhook(secret)
 	if err != nil {
@@ -113,7 +113,7 @@ func signedRequest(t *testing.T, url, secret, id string, body []byte, ts time.Ti
 }
 
 // sampleBody returns a fresh sample of typ.
-func sampleBody(t *testing.T, typ string) []byte {
+func sampleBody(t testing.TB, typ string) []byte {
 	t.Helper()
 	b, err := sample.Body(typ, time.Now())
 	if err != nil {
@@ -143,7 +143,7 @@ type app struct {
 	notify chan struct{}
 }
 
-func startApp(t *testing.T, secret string) *app {
+func startApp(t testing.TB, secret string) *app {
 	t.Helper()
 	a := &app{
 		client: openai.NewClient(option.WithWebhookSecret(secret), option.WithAPIKey("x")),
@@ -184,7 +184,7 @@ func (a *app) deliveries() []delivery {
 }
 
 // waitFor waits until the app has received n requests.
-func (a *app) waitFor(t *testing.T, n int) []delivery {
+func (a *app) waitFor(t testing.TB, n int) []delivery {
 	t.Helper()
 	timeout := time.After(20 * time.Second)
 	for {
@@ -200,7 +200,7 @@ func (a *app) waitFor(t *testing.T, n int) []delivery {
 }
 
 // runAgent runs an agent until the test ends or stop is called.
-func runAgent(t *testing.T, cfg agent.Config, histPath string) (a *agent.Agent, stop func()) {
+func runAgent(t testing.TB, cfg agent.Config, histPath string) (a *agent.Agent, stop func()) {
 	t.Helper()
 	hist, err := history.Open(histPath)
 	if err != nil {
@@ -255,18 +255,18 @@ func runAgent(t *testing.T, cfg agent.Config, histPath string) (a *agent.Agent, 
 	return a, stop
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-type tWriter struct{ t *testing.T }
+type tWriter struct{ t testing.TB }
 
 func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
 	return len(p), nil
 }
 
-func eventID(t *testing.T, body []byte) string {
+func eventID(t testing.TB, body []byte) string {
 	t.Helper()
 	var v struct{ ID string }
 	if err := json.Unmarshal(body, &v); err != nil {
