@@ -136,8 +136,8 @@ func (c *config) serve(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.addr, err)
 	}
-	logger.Info("relay listening", logkey.Addr, ln.Addr().String(),
-		"store", storeKind(c.database), "retention", c.retention.String())
+	logger.Info("store opened", logkey.Store, storeKind(c.database),
+		logkey.Retention, c.retention.String())
 	if err := srv.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

@@ -25,4 +25,6 @@ const (
 	Count     = "count"      // how many things an operation affected
 	HistoryID = "history_id" // an event's number in the agent's local history
 	Notice    = "notice"     // a message the agent shows its user
+	Store     = "store"      // which event store the relay uses
+	Retention = "retention"  // how long the relay keeps events
 )
