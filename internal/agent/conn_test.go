@@ -132,4 +132,3 @@ func TestConnectsThroughProxy(t *testing.T) {
 		t.Error("the proxy saw no request")
 	}
 }
-
