@@ -156,17 +156,25 @@ func (a *Agent) session(ctx context.Context) error {
 }
 
 func (a *Agent) dial(ctx context.Context) (*websocket.Conn, error) {
-	u, err := agentURL(a.cfg.Relay)
+	return dialRelay(ctx, a.cfg.Relay, a.cfg.Token, a.cfg.Name, a.cfg.Proxy)
+}
+
+// dialRelay opens a WebSocket to relay's /agent endpoint with token,
+// naming the client name and going through proxy when it is not nil. The
+// agent and Tail both use it.
+func dialRelay(ctx context.Context, relay, token, name string,
+	proxy func(*http.Request) (*url.URL, error)) (*websocket.Conn, error) {
+	u, err := agentURL(relay)
 	if err != nil {
 		return nil, err
 	}
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
 	header := http.Header{}
-	header.Set("Authorization", "Bearer "+a.cfg.Token)
-	header.Set("User-Agent", a.cfg.Name)
+	header.Set("Authorization", "Bearer "+token)
+	header.Set("User-Agent", name)
 	c, resp, err := websocket.Dial(dctx, u, &websocket.DialOptions{
-		HTTPClient:   &http.Client{Transport: &http.Transport{Proxy: a.cfg.Proxy}},
+		HTTPClient:   &http.Client{Transport: &http.Transport{Proxy: proxy}},
 		HTTPHeader:   header,
 		Subprotocols: []string{wire.Subprotocol},
 	})
@@ -174,11 +182,11 @@ func (a *Agent) dial(ctx context.Context) (*websocket.Conn, error) {
 		return nil, ErrUnauthorized
 	}
 	if err != nil {
-		return nil, fmt.Errorf("dial relay %s: %w", hostOf(a.cfg.Relay), err)
+		return nil, fmt.Errorf("dial relay %s: %w", hostOf(relay), err)
 	}
 	if c.Subprotocol() != wire.Subprotocol {
 		c.Close(websocket.StatusPolicyViolation, "subprotocol "+wire.Subprotocol+" required")
-		return nil, fmt.Errorf("relay %s does not speak %s: upgrade it", hostOf(a.cfg.Relay),
+		return nil, fmt.Errorf("relay %s does not speak %s: upgrade it", hostOf(relay),
 			wire.Subprotocol)
 	}
 	return c, nil
@@ -193,6 +201,11 @@ func (a *Agent) handshake(ctx context.Context, c *websocket.Conn) (*wire.Welcome
 	if ok {
 		hello.Cursor = &seq
 	}
+	return sayHello(ctx, c, hello)
+}
+
+// sayHello sends hello on c and returns the relay's welcome.
+func sayHello(ctx context.Context, c *websocket.Conn, hello *wire.Hello) (*wire.Welcome, error) {
 	hctx, cancel := context.WithTimeout(ctx, helloTimeout)
 	defer cancel()
 	if err := wire.Write(hctx, c, &wire.Message{Type: wire.TypeHello, Hello: hello}); err != nil {
@@ -230,17 +243,23 @@ func (a *Agent) readEvents(ctx context.Context, c *websocket.Conn, acks chan int
 			if err := a.receive(ctx, m.Event); err != nil {
 				return err
 			}
-			select { // keep only the newest ack: acks are cumulative
-			case <-acks:
-			default:
-			}
-			acks <- m.Event.Seq
+			queueAck(acks, m.Event.Seq)
 		case wire.TypeError:
 			return fmt.Errorf("relay closed the session: %s", m.Error.Message)
 		default:
 			return fmt.Errorf("unexpected %s message from relay", m.Type)
 		}
 	}
+}
+
+// queueAck hands seq to writeAcks, replacing an ack not sent yet: acks are
+// cumulative, so only the newest matters. Only one goroutine may call it.
+func queueAck(acks chan int64, seq int64) {
+	select {
+	case <-acks:
+	default:
+	}
+	acks <- seq
 }
 
 func writeAcks(ctx context.Context, c *websocket.Conn, acks <-chan int64) error {
