@@ -104,12 +104,9 @@ func (r *row) displayID() string {
 }
 
 // outcome returns the text of the row's delivery outcome and how to draw it:
-// a status code, refused, timeout, failed, pending or retrying n.
-//
-// Limitation: after a retryable failure the row shows "retrying n" until the
-// agent republishes the event with its final state (or the details or a
-// restart read it from the history); an agent that gives up silently
-// leaves the row saying retrying.
+// a status code, refused, timeout, failed, pending or retrying n. A row
+// leaves "retrying n" when the agent republishes the event with its final
+// state.
 func (r *row) outcome() (string, outcomeKind) {
 	switch {
 	case r.inflight > 1:

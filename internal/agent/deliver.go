@@ -180,6 +180,9 @@ func (a *Agent) settle(ctx context.Context, j job, s history.State) {
 		a.failed++
 	}
 	a.mu.Unlock()
+	ev := j.event
+	ev.State = s
+	a.feed.publish(Update{Kind: KindEvent, Event: &ev})
 }
 
 // Resend queues a replay of the event with history ID id, re-signed and
