@@ -2,15 +2,12 @@ package history
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hookrelay/hookrelay/internal/wire"
 )
@@ -33,16 +30,10 @@ type Query struct {
 	Limit int
 }
 
-const eventColumns = `id, source, seq, webhook_id, event_id, type, header, body,
-	received_at, recorded_at, state`
-
-const attemptColumns = `id, event_id, n, replay, edited, body, target, started_at,
-	latency, outcome, status, error, request_header, response_header, response_body`
-
 // Event returns the event with history ID id, or ErrNotFound.
 func (h *History) Event(ctx context.Context, id int64) (Event, error) {
 	const q = `SELECT ` + eventColumns + ` FROM events WHERE id = ?`
-	ev, err := scanEvent(h.r.QueryRowContext(ctx, q, id))
+	ev, err := queryEvent(ctx, h.r, q, id)
 	if err != nil {
 		return Event{}, fmt.Errorf("read event %d: %w", id, err)
 	}
@@ -60,11 +51,7 @@ func (h *History) Find(ctx context.Context, key string) (Event, error) {
 			return ev, err
 		}
 	}
-	const q = `SELECT ` + eventColumns + ` FROM events WHERE id = (
-		SELECT max(id) FROM (
-			SELECT id FROM events WHERE event_id = ?1
-			UNION ALL SELECT id FROM events WHERE webhook_id = ?1))`
-	ev, err := scanEvent(h.r.QueryRowContext(ctx, q, key))
+	ev, err := queryEvent(ctx, h.r, findQuery, key)
 	if err != nil {
 		return Event{}, fmt.Errorf("find event %q by history ID, event id or webhook-id: %w",
 			key, err)
@@ -72,26 +59,41 @@ func (h *History) Find(ctx context.Context, key string) (Event, error) {
 	return ev, nil
 }
 
+// findQuery selects the newest event with event id or webhook-id ?1.
+const findQuery = `SELECT ` + eventColumns + ` FROM events WHERE id = (
+	SELECT max(id) FROM (
+		SELECT id FROM events WHERE event_id = ?1
+		UNION ALL SELECT id FROM events WHERE webhook_id = ?1))`
+
 // Events returns the newest events that q selects, oldest first.
 func (h *History) Events(ctx context.Context, q Query) ([]Event, error) {
-	where, args, err := h.filter(ctx, q)
+	stmt, args, err := h.eventsQuery(ctx, q)
 	if errors.Is(err, errNoMatch) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = DefaultLimit
-	}
-	stmt := `SELECT ` + eventColumns + ` FROM events` + where + ` ORDER BY id DESC LIMIT ?`
-	evs, err := queryEvents(ctx, h.r, stmt, append(args, max(limit, -1))...)
+	evs, err := queryEvents(ctx, h.r, stmt, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
 	slices.Reverse(evs)
 	return evs, nil
+}
+
+// eventsQuery returns the statement and arguments of Events, newest first.
+func (h *History) eventsQuery(ctx context.Context, q Query) (string, []any, error) {
+	where, args, err := h.filter(ctx, q)
+	if err != nil {
+		return "", nil, err
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = DefaultLimit
+	}
+	stmt := `SELECT ` + eventColumns + ` FROM events` + where + ` ORDER BY id DESC LIMIT ?`
+	return stmt, append(args, max(limit, -1)), nil
 }
 
 // errNoMatch reports that no recorded type matches the patterns of a Query.
@@ -165,17 +167,21 @@ func (h *History) typeFilter(ctx context.Context, patterns []string) (string, an
 // Pending returns the events of source whose delivery is pending, oldest
 // first. If source is empty, those of all sources are returned.
 func (h *History) Pending(ctx context.Context, source string) ([]Event, error) {
-	q := `SELECT ` + eventColumns + ` FROM events WHERE state = 'pending'`
-	var args []any
-	if source != "" {
-		q += ` AND source = ?`
-		args = append(args, source)
-	}
-	evs, err := queryEvents(ctx, h.r, q+` ORDER BY id`, args...)
+	q, args := pendingQuery(source)
+	evs, err := queryEvents(ctx, h.r, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list pending events: %w", err)
 	}
 	return evs, nil
+}
+
+// pendingQuery returns the statement and arguments of Pending.
+func pendingQuery(source string) (string, []any) {
+	const q = `SELECT ` + eventColumns + ` FROM events WHERE state = 'pending'`
+	if source == "" {
+		return q + ` ORDER BY id`, nil
+	}
+	return q + ` AND source = ? ORDER BY id`, []any{source}
 }
 
 // Count returns the number of recorded events.
@@ -219,102 +225,4 @@ func (h *History) LastAttempts(ctx context.Context, eventIDs []int64) (map[int64
 		last[a.EventID] = a
 	}
 	return last, nil
-}
-
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface {
-	Scan(dest ...any) error
-}
-
-// scanEvent reads the eventColumns of one row; sql.ErrNoRows becomes
-// ErrNotFound.
-func scanEvent(s scanner) (Event, error) {
-	var (
-		ev                      Event
-		seq, received           sql.NullInt64
-		webhookID, eventID, typ sql.NullString
-		header                  []byte
-		recorded                int64
-	)
-	err := s.Scan(&ev.ID, &ev.Source, &seq, &webhookID, &eventID, &typ, &header, &ev.Body,
-		&received, &recorded, &ev.State)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Event{}, ErrNotFound
-	}
-	if err != nil {
-		return Event{}, err
-	}
-	ev.Seq, ev.WebhookID, ev.EventID, ev.Type = seq.Int64, webhookID.String, eventID.String, typ.String
-	ev.ReceivedAt, ev.RecordedAt = fromNull(received), time.Unix(0, recorded)
-	ev.Header, err = unmarshalHeader(header)
-	return ev, err
-}
-
-func scanAttempt(s scanner) (Attempt, error) {
-	var (
-		a                    Attempt
-		started              sql.NullInt64
-		latency              int64
-		reqHeader, resHeader []byte
-	)
-	err := s.Scan(&a.ID, &a.EventID, &a.N, &a.Replay, &a.Edited, &a.Body, &a.Target, &started,
-		&latency, &a.Outcome, &a.Status, &a.Error, &reqHeader, &resHeader, &a.ResponseBody)
-	if err != nil {
-		return Attempt{}, err
-	}
-	a.StartedAt, a.Latency = fromNull(started), time.Duration(latency)
-	if a.RequestHeader, err = unmarshalHeader(reqHeader); err != nil {
-		return Attempt{}, err
-	}
-	a.ResponseHeader, err = unmarshalHeader(resHeader)
-	return a, err
-}
-
-// queryEvents runs q and reads the eventColumns of its rows.
-func queryEvents(ctx context.Context, db *sql.DB, q string, args ...any) ([]Event, error) {
-	return queryAll(ctx, db, q, args, scanEvent)
-}
-
-// queryAttempts runs q and reads the attemptColumns of its rows.
-func queryAttempts(ctx context.Context, db *sql.DB, q string, args ...any) ([]Attempt, error) {
-	return queryAll(ctx, db, q, args, scanAttempt)
-}
-
-func queryAll[T any](
-	ctx context.Context,
-	db *sql.DB,
-	q string,
-	args []any,
-	scan func(scanner) (T, error),
-) ([]T, error) {
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []T{}
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
-
-func unmarshalHeader(b []byte) (http.Header, error) {
-	var h http.Header
-	if err := json.Unmarshal(b, &h); err != nil {
-		return nil, fmt.Errorf("decode header: %w", err)
-	}
-	return h, nil
-}
-
-// fromNull returns the time of Unix nanoseconds n, or the zero time for NULL.
-func fromNull(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return time.Unix(0, n.Int64)
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 )
 
@@ -84,10 +83,16 @@ func advanceCursor(ctx context.Context, tx *sql.Tx, source string, seq int64) er
 // duplicate returns the event of ev.Source that has ev.Seq or ev.WebhookID,
 // or ErrNotFound.
 func duplicate(ctx context.Context, tx *sql.Tx, ev Event) (Event, error) {
-	const q = `SELECT ` + eventColumns + ` FROM events
-		WHERE source = ?1 AND (seq = ?2 OR webhook_id = ?3) ORDER BY id LIMIT 1`
-	return scanEvent(tx.QueryRowContext(ctx, q, ev.Source, nullInt(ev.Seq), nullString(ev.WebhookID)))
+	return queryEvent(ctx, tx, duplicateQuery, ev.Source, nullInt(ev.Seq), nullString(ev.WebhookID))
 }
+
+// duplicateQuery selects the event of source ?1 with seq ?2 or webhook-id ?3.
+// Written as "seq = ?2 OR webhook_id = ?3", it let SQLite walk every event of
+// the source through events_source; TestPlans keeps it on the unique indexes.
+const duplicateQuery = `SELECT ` + eventColumns + ` FROM events WHERE id = (
+	SELECT min(id) FROM (
+		SELECT id FROM events WHERE source = ?1 AND seq = ?2
+		UNION ALL SELECT id FROM events WHERE webhook_id = ?3 AND source = ?1))`
 
 func insertEvent(ctx context.Context, tx *sql.Tx, ev Event, header string) (int64, error) {
 	const q = `INSERT INTO events (source, seq, webhook_id, event_id, type, header, body,
@@ -211,14 +216,6 @@ func attemptArgs(a *Attempt) ([]any, error) {
 		a.EventID, a.N, a.Replay, a.Edited, body, a.Target, nullTime(a.StartedAt),
 		int64(a.Latency), string(a.Outcome), a.Status, a.Error, reqHeader, respHeader, respBody,
 	}, nil
-}
-
-func marshalHeader(h http.Header) (string, error) {
-	b, err := json.Marshal(h)
-	if err != nil {
-		return "", fmt.Errorf("encode header: %w", err)
-	}
-	return string(b), nil
 }
 
 // nullInt returns n, or NULL when n is not positive.
