@@ -40,6 +40,10 @@ const maxReaders = 4
 // read. Record returns only after the event is committed to stable storage,
 // so an event acknowledged to the relay after Record survives a crash. The
 // caller must call Close.
+//
+// Limitation: nothing is ever deleted, so the file grows with every event and
+// attempt (about 1 KiB each plus bodies) until the user removes it; a
+// retention setting that prunes old events and their attempts would fix it.
 type History struct {
 	path string
 	// w serves every write through one connection, so writers in this process

@@ -67,14 +67,21 @@ const findQuery = `SELECT ` + eventColumns + ` FROM events WHERE id = (
 
 // Events returns the newest events that q selects, oldest first.
 func (h *History) Events(ctx context.Context, q Query) ([]Event, error) {
-	stmt, args, err := h.eventsQuery(ctx, q)
+	// One transaction reads the types and the events from the same snapshot,
+	// so an event of a new type recorded in between is not missed.
+	tx, err := h.r.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	defer tx.Rollback()
+	stmt, args, err := eventsQuery(ctx, tx, q)
 	if errors.Is(err, errNoMatch) {
-		return nil, nil
+		return []Event{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
-	evs, err := queryEvents(ctx, h.r, stmt, args...)
+	evs, err := queryEvents(ctx, tx, stmt, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
@@ -83,8 +90,8 @@ func (h *History) Events(ctx context.Context, q Query) ([]Event, error) {
 }
 
 // eventsQuery returns the statement and arguments of Events, newest first.
-func (h *History) eventsQuery(ctx context.Context, q Query) (string, []any, error) {
-	where, args, err := h.filter(ctx, q)
+func eventsQuery(ctx context.Context, db querier, q Query) (string, []any, error) {
+	where, args, err := filter(ctx, db, q)
 	if err != nil {
 		return "", nil, err
 	}
@@ -100,7 +107,7 @@ func (h *History) eventsQuery(ctx context.Context, q Query) (string, []any, erro
 var errNoMatch = errors.New("no type matches")
 
 // filter returns the WHERE clause and arguments that select the events of q.
-func (h *History) filter(ctx context.Context, q Query) (string, []any, error) {
+func filter(ctx context.Context, db querier, q Query) (string, []any, error) {
 	var conds []string
 	var args []any
 	if q.Source != "" {
@@ -112,7 +119,7 @@ func (h *History) filter(ctx context.Context, q Query) (string, []any, error) {
 		args = append(args, q.Before)
 	}
 	if len(q.Types) > 0 {
-		cond, arg, err := h.typeFilter(ctx, q.Types)
+		cond, arg, err := typeFilter(ctx, db, q.Types)
 		if err != nil {
 			return "", nil, err
 		}
@@ -128,26 +135,12 @@ func (h *History) filter(ctx context.Context, q Query) (string, []any, error) {
 // typeFilter turns patterns into a condition on the exact types they match
 // among those ever recorded, so that SQL applies the Limit, and so that the
 // patterns mean what wire.Match says rather than what GLOB would.
-func (h *History) typeFilter(ctx context.Context, patterns []string) (string, any, error) {
+func typeFilter(ctx context.Context, db querier, patterns []string) (string, any, error) {
 	if err := wire.ValidatePatterns(patterns); err != nil {
 		return "", nil, err
 	}
-	rows, err := h.r.QueryContext(ctx, `SELECT type FROM types`)
+	types, err := matchingTypes(ctx, db, patterns)
 	if err != nil {
-		return "", nil, err
-	}
-	defer rows.Close()
-	types := []string{}
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			return "", nil, err
-		}
-		if wire.Match(patterns, t) {
-			types = append(types, t)
-		}
-	}
-	if err := rows.Err(); err != nil {
 		return "", nil, err
 	}
 	typesJSON, err := json.Marshal(types)
@@ -162,6 +155,26 @@ func (h *History) typeFilter(ctx context.Context, patterns []string) (string, an
 		return "", nil, errNoMatch
 	}
 	return cond, string(typesJSON), nil
+}
+
+// matchingTypes returns the recorded types that match patterns.
+func matchingTypes(ctx context.Context, db querier, patterns []string) ([]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT type FROM types`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	types := []string{}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		if wire.Match(patterns, t) {
+			types = append(types, t)
+		}
+	}
+	return types, rows.Err()
 }
 
 // Pending returns the events of source whose delivery is pending, oldest

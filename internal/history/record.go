@@ -15,7 +15,7 @@ import (
 //
 // If e.Source already has an event with e.Seq or with e.WebhookID, Record
 // stores nothing, still advances the cursor and returns the existing event
-// with created false. A Seq of 0 or less and an empty WebhookID never match
+// (the older one if two match) with created false. A Seq of 0 or less and an empty WebhookID never match
 // another event. Record takes EventID and Type from the "id" and "type"
 // fields of a JSON body when e leaves them empty.
 func (h *History) Record(ctx context.Context, e *Event) (ev Event, created bool, err error) {
@@ -80,8 +80,8 @@ func advanceCursor(ctx context.Context, tx *sql.Tx, source string, seq int64) er
 	return err
 }
 
-// duplicate returns the event of ev.Source that has ev.Seq or ev.WebhookID,
-// or ErrNotFound.
+// duplicate returns the oldest event of ev.Source that has ev.Seq or
+// ev.WebhookID, or ErrNotFound.
 func duplicate(ctx context.Context, tx *sql.Tx, ev Event) (Event, error) {
 	return queryEvent(ctx, tx, duplicateQuery, ev.Source, nullInt(ev.Seq), nullString(ev.WebhookID))
 }
