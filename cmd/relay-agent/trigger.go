@@ -24,17 +24,19 @@ type triggerFlags struct {
 	timeout   time.Duration
 	file      string
 	keepID    bool
+	openai    openaiFlags
 }
 
 func newTriggerCmd(e *env) *cobra.Command {
 	var f triggerFlags
 	cmd := &cobra.Command{
-		Use:   "trigger TYPE | --file FIXTURE",
+		Use:   "trigger TYPE | --file FIXTURE | --openai response|batch",
 		Short: "Send a realistic signed sample event to your app, or through a relay with --via",
 		Long: "Send a realistic sample of any OpenAI webhook event type, signed as OpenAI signs it,\n" +
 			"or with --file a fixture saved by relay-agent events export, signed afresh.\n\n" +
+			openaiHelp + "\n\n" +
 			"Types:\n  " + strings.Join(sample.Types(), "\n  "),
-		Args: typeOrFile(&f),
+		Args: openaiOr(&f, typeOrFile(&f)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			err := cli.FromEnv(cmd.Flags(), e.lookup, map[string]string{
 				"forward-to":  "FORWARD_TO",
@@ -42,6 +44,9 @@ func newTriggerCmd(e *env) *cobra.Command {
 			})
 			if err != nil {
 				return err
+			}
+			if f.openai.kind != "" {
+				return e.triggerOpenAI(cmd, &f)
 			}
 			if f.file != "" {
 				return e.triggerFile(cmd.Context(), &f)
@@ -54,11 +59,13 @@ func newTriggerCmd(e *env) *cobra.Command {
 	fl.StringVar(&f.via, "via", "",
 		"send to this relay's ingress instead (base URL, or the full /webhooks/openai/... URL)")
 	f.sign.add(cmd)
-	fl.DurationVar(&f.timeout, "timeout", agent.DefaultTimeout, "how long to wait for the answer")
+	fl.DurationVar(&f.timeout, "timeout", agent.DefaultTimeout, "how long to wait for the app's "+
+		"answer; with --openai, for the webhook: unless set, 10m for response and 24h for batch")
 	fl.StringVar(&f.file, "file", "",
 		"send this fixture (from relay-agent events export) instead of a sample")
 	fl.BoolVar(&f.keepID, "keep-id", false,
 		"with --file, keep the fixture's webhook-id (a relay and idempotent apps skip a repeat)")
+	f.openai.add(cmd)
 	return cmd
 }
 
