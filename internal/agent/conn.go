@@ -125,9 +125,14 @@ func (a *Agent) session(ctx context.Context) error {
 	}
 	defer c.CloseNow()
 
-	welcome, err := a.handshake(ctx, c)
+	welcome, cursor, err := a.handshake(ctx, c)
 	if err != nil {
 		return err
+	}
+	if cursor > welcome.Head {
+		if err := a.rebase(ctx, cursor, welcome); err != nil {
+			return err
+		}
 	}
 	c.SetReadLimit(wire.ReadLimit(max(welcome.MaxBody, 1<<20)))
 	a.setConn(ConnState{State: PhaseConnected, Channel: welcome.Channel})
@@ -192,16 +197,19 @@ func dialRelay(ctx context.Context, relay, token, name string,
 	return c, nil
 }
 
-func (a *Agent) handshake(ctx context.Context, c *websocket.Conn) (*wire.Welcome, error) {
+// handshake sends the hello and reads the welcome. It returns the cursor
+// the hello carried, or 0.
+func (a *Agent) handshake(ctx context.Context, c *websocket.Conn) (*wire.Welcome, int64, error) {
 	hello := &wire.Hello{Agent: a.cfg.Name, Since: a.cfg.Since, Events: a.Events()}
 	seq, ok, err := a.hist.Cursor(ctx, a.source)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if ok {
 		hello.Cursor = &seq
 	}
-	return sayHello(ctx, c, hello)
+	w, err := sayHello(ctx, c, hello)
+	return w, seq, err
 }
 
 // sayHello sends hello on c and returns the relay's welcome.
@@ -222,6 +230,22 @@ func sayHello(ctx context.Context, c *websocket.Conn, hello *wire.Hello) (*wire.
 		return nil, fmt.Errorf("relay refused the session: %s", m.Error.Message)
 	}
 	return nil, fmt.Errorf("relay sent %s before welcome", m.Type)
+}
+
+// rebase handles a relay whose log is behind the agent's cursor: its
+// database was reset or replaced, and it numbers new events from 1 again.
+// The events recorded before move aside in the history, so that the new
+// ones, which reuse their sequence numbers, are not taken for duplicates.
+func (a *Agent) rebase(ctx context.Context, cursor int64, w *wire.Welcome) error {
+	archive := a.source + " before " + time.Now().UTC().Format(time.RFC3339)
+	moved, err := a.hist.Rebase(ctx, a.source, archive, w.After)
+	if err != nil {
+		return err
+	}
+	a.Notify("warn", fmt.Sprintf("the relay's event log restarts at %d, behind the %d this agent "+
+		"had seen (was its database reset?): taking its events from %d again; %d older events kept "+
+		"in the history", w.Head, cursor, w.After+1, moved))
+	return nil
 }
 
 // readEvents records each event the relay sends, acknowledges it, and

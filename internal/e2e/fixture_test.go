@@ -37,11 +37,18 @@ const (
 type testRelay struct {
 	URL   string
 	store store.Store
+	stop  func() // shuts the relay down; also run at the end of the test
 }
 
 func startRelay(t testing.TB) *testRelay {
 	t.Helper()
-	st, err := store.OpenSQLite(filepath.Join(t.TempDir(), "relay.db"))
+	return startRelayAt(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "relay.db"))
+}
+
+// startRelayAt starts a relay listening on addr with its store in db.
+func startRelayAt(t testing.TB, addr, db string) *testRelay {
+	t.Helper()
+	st, err := store.OpenSQLite(db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +63,7 @@ func startRelay(t testing.TB) *testRelay {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,12 +75,16 @@ func startRelay(t testing.TB) *testRelay {
 			t.Errorf("Serve: %v", err)
 		}
 	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		st.Close()
-	})
-	return &testRelay{URL: "http://" + ln.Addr().String(), store: st}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			st.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return &testRelay{URL: "http://" + ln.Addr().String(), store: st, stop: stop}
 }
 
 // post sends a webhook signed as OpenAI signs it and returns the status.

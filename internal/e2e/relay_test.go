@@ -199,3 +199,31 @@ func ids(ds []delivery) []string {
 	}
 	return out
 }
+
+// TestRelayDatabaseReset: a relay whose database was replaced numbers events
+// from 1 again; the agent must deliver them, not take them for the
+// duplicates of the events it saw before under the same numbers.
+func TestRelayDatabaseReset(t *testing.T) {
+	addr := freeAddr(t)
+	dir := t.TempDir()
+	r := startRelayAt(t, addr, filepath.Join(dir, "first.db"))
+	a := startApp(t, appSecret)
+	hist := filepath.Join(dir, "h.db")
+	cfg := agent.Config{Relay: r.URL, ForwardTo: a.URL}
+	_, stop := runAgent(t, cfg, hist)
+	for _, id := range []string{"wh_old_1", "wh_old_2", "wh_old_3"} {
+		r.post(t, "/webhooks/openai", id, sampleBody(t, "batch.completed"))
+	}
+	a.waitFor(t, 3)
+	stop()
+	r.stop()
+
+	r = startRelayAt(t, addr, filepath.Join(dir, "second.db"))
+	r.post(t, "/webhooks/openai", "wh_new_1", sampleBody(t, "batch.completed"))
+	r.post(t, "/webhooks/openai", "wh_new_2", sampleBody(t, "batch.failed"))
+	runAgent(t, cfg, hist)
+	got := a.waitFor(t, 5)
+	if strings.Join(ids(got), ",") != "wh_old_1,wh_old_2,wh_old_3,wh_new_1,wh_new_2" {
+		t.Errorf("app received %v, want the old events then both new ones", ids(got))
+	}
+}

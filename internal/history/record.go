@@ -10,13 +10,13 @@ import (
 )
 
 // Record stores e and moves the cursor of e.Source up to e.Seq, in one
-// durable transaction, and returns the stored event with its ID, RecordedAt
+// transaction that survives a crash of the process, and returns the stored event with its ID, RecordedAt
 // and State (StatePending) assigned. e is not modified.
 //
 // If e.Source already has an event with e.Seq or with e.WebhookID, Record
 // stores nothing, still advances the cursor and returns the existing event
-// (the older one if two match) with created false. A Seq of 0 or less and an empty WebhookID never match
-// another event. Record takes EventID and Type from the "id" and "type"
+// (the older one if two match) with created false. A Seq of 0 or less and an
+// empty WebhookID never match another event. Record takes EventID and Type from the "id" and "type"
 // fields of a JSON body when e leaves them empty.
 func (h *History) Record(ctx context.Context, e *Event) (ev Event, created bool, err error) {
 	ev = *e
@@ -240,4 +240,32 @@ func nullTime(t time.Time) any {
 		return nil
 	}
 	return t.UnixNano()
+}
+
+// Rebase starts source over after a relay lost its event log and numbers
+// events from after again: the events of source with a higher sequence
+// number move to the source archive, where they stay listed and replayable
+// but no longer count as duplicates of the relay's new events, and the
+// cursor of source goes back to after. It returns how many events moved.
+func (h *History) Rebase(ctx context.Context, source, archive string, after int64) (int64, error) {
+	tx, err := h.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("rebase %s: %w", source, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE events SET source = ? WHERE source = ? AND seq > ?`,
+		archive, source, after)
+	if err != nil {
+		return 0, fmt.Errorf("rebase %s: %w", source, err)
+	}
+	moved, _ := res.RowsAffected()
+	_, err = tx.ExecContext(ctx, `UPDATE cursors SET seq = ? WHERE source = ? AND seq > ?`,
+		after, source, after)
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("rebase %s: %w", source, err)
+	}
+	return moved, nil
 }
