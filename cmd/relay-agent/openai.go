@@ -87,7 +87,7 @@ func (e *env) triggerOpenAI(cmd *cobra.Command, f *triggerFlags) error {
 	case errors.Is(err, agent.ErrUnauthorized):
 		return &cli.ExitError{Code: cli.ExitRefused, Err: err}
 	case err != nil && ctx.Err() != nil:
-		fmt.Fprintln(e.stdout, "stopped waiting; the job goes on at OpenAI")
+		fmt.Fprintln(e.stdout, "stopped; a job already created goes on at OpenAI")
 		return nil
 	case err != nil:
 		return redact(err, key)

@@ -105,9 +105,9 @@ func StartResponse(ctx context.Context, client *openai.Client, model string) (st
 	return resp.ID, nil
 }
 
-// BatchLine returns the one line of input StartBatch uploads: a request to
+// batchLine returns the one line of input StartBatch uploads: a request to
 // the Responses API for Prompt with model.
-func BatchLine(model string) []byte {
+func batchLine(model string) []byte {
 	line, _ := json.Marshal(map[string]any{ // a map of strings always encodes
 		"custom_id": "hookrelay-trigger",
 		"method":    "POST",
@@ -117,15 +117,16 @@ func BatchLine(model string) []byte {
 	return append(line, '\n')
 }
 
-// StartBatch uploads BatchLine(model) as a batch input file and creates a
-// batch over it with a 24-hour window, and returns the batch's id. OpenAI
-// sends batch.completed (or .failed, .cancelled, .expired) when it ends.
+// StartBatch uploads a batch input file of one request, for Prompt with
+// model through the Responses API, creates a batch over it with a 24-hour
+// window and returns the batch's id. OpenAI sends batch.completed (or
+// .failed, .cancelled, .expired) when it ends.
 //
 // Limitation: the input file stays in the project until it expires, after
 // 30 days as OpenAI keeps batch files; deleting it once the batch ends would
 // tidy up.
 func StartBatch(ctx context.Context, client *openai.Client, model string) (string, error) {
-	input := bytes.NewReader(BatchLine(model))
+	input := bytes.NewReader(batchLine(model))
 	file, err := client.Files.New(ctx, openai.FileNewParams{
 		File:    openai.File(input, "hookrelay-trigger.jsonl", "application/jsonl"),
 		Purpose: openai.FilePurposeBatch,
