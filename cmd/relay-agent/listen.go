@@ -79,6 +79,7 @@ type listenFlags struct {
 	noTUI       bool
 	json        bool
 	timeout     time.Duration
+	concurrency int
 	watch       []string
 	watchIgnore []string
 	watchSettle time.Duration
@@ -121,6 +122,8 @@ func newListenCmd(e *env) *cobra.Command {
 	fl.BoolVar(&f.noTUI, "no-tui", false, "print one plain line per delivery instead of the terminal UI")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object per line per delivery")
 	fl.DurationVar(&f.timeout, "timeout", agent.DefaultTimeout, "how long a delivery waits for the app")
+	fl.IntVar(&f.concurrency, "concurrency", 1,
+		"deliveries under way at once; above 1, events may reach the app out of order")
 	fl.StringArrayVar(&f.watch, "watch", nil,
 		"replay the pinned (or last) event when files under this path change; repeatable")
 	fl.StringSliceVar(&f.watchIgnore, "watch-ignore", nil,
@@ -170,6 +173,9 @@ func (f *listenFlags) check(cfg *agentconfig.File) error {
 	}
 	if f.timeout <= 0 {
 		return cli.Usagef("--timeout must be positive")
+	}
+	if f.concurrency < 1 {
+		return cli.Usagef("--concurrency must be at least 1")
 	}
 	return nil
 }
@@ -235,16 +241,17 @@ func (e *env) listen(ctx context.Context, f *listenFlags, given func(string) boo
 	defer closeLog()
 	tg := targetsOf(cfg)
 	a, err := agent.New(agent.Config{
-		Relay:     cfg.Relay,
-		Token:     cfg.Token,
-		ForwardTo: tg.Default,
-		Routes:    tg.Routes,
-		Events:    cfg.Events,
-		Signer:    signer,
-		Since:     f.since,
-		Timeout:   f.timeout,
-		Proxy:     http.ProxyFromEnvironment,
-		Logger:    logger,
+		Relay:       cfg.Relay,
+		Token:       cfg.Token,
+		ForwardTo:   tg.Default,
+		Routes:      tg.Routes,
+		Events:      cfg.Events,
+		Signer:      signer,
+		Since:       f.since,
+		Timeout:     f.timeout,
+		Concurrency: f.concurrency,
+		Proxy:       http.ProxyFromEnvironment,
+		Logger:      logger,
 	}, hist)
 	if err != nil {
 		return cli.Usagef("%v", err)

@@ -53,6 +53,10 @@ type Config struct {
 	Since string
 	// Timeout bounds each delivery. If zero, DefaultTimeout is used.
 	Timeout time.Duration
+	// Concurrency is how many first deliveries may be under way at once.
+	// If zero, 1: events reach the app in order. More trades order for
+	// throughput with an app that answers slowly.
+	Concurrency int
 	// Proxy picks the proxy for the relay connection (HTTPS_PROXY); nil
 	// means none. Deliveries to the app never use a proxy.
 	Proxy func(*http.Request) (*url.URL, error)
@@ -120,6 +124,9 @@ func New(cfg Config, hist *history.History) (*Agent, error) {
 	if cfg.Name == "" {
 		cfg.Name = "hookrelay-agent"
 	}
+	if cfg.Concurrency < 0 {
+		return nil, fmt.Errorf("delivery concurrency must be at least 1, got %d", cfg.Concurrency)
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -167,7 +174,9 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.connect(gctx) })
-	g.Go(func() error { return a.deliverLoop(gctx, a.queue, true) })
+	for range max(a.cfg.Concurrency, 1) {
+		g.Go(func() error { return a.deliverLoop(gctx, a.queue, true) })
+	}
 	g.Go(func() error { return a.deliverLoop(gctx, a.replay, false) })
 	return g.Wait()
 }

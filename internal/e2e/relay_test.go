@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -225,5 +226,34 @@ func TestRelayDatabaseReset(t *testing.T) {
 	got := a.waitFor(t, 5)
 	if strings.Join(ids(got), ",") != "wh_old_1,wh_old_2,wh_old_3,wh_new_1,wh_new_2" {
 		t.Errorf("app received %v, want the old events then both new ones", ids(got))
+	}
+}
+
+// TestDeliveryConcurrency: with Concurrency 2, a slow answer to one event
+// does not hold the next one back.
+func TestDeliveryConcurrency(t *testing.T) {
+	r := startRelay(t)
+	second := make(chan struct{})
+	overlapped := make(chan bool, 1)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		switch req.Header.Get("Webhook-Id") {
+		case "wh_slow":
+			select {
+			case <-second:
+				overlapped <- true
+			case <-time.After(5 * time.Second):
+				overlapped <- false
+			}
+		case "wh_fast":
+			close(second)
+		}
+	}))
+	defer app.Close()
+	runAgent(t, agent.Config{Relay: r.URL, ForwardTo: app.URL, Concurrency: 2},
+		filepath.Join(t.TempDir(), "h.db"))
+	r.post(t, "/webhooks/openai", "wh_slow", sampleBody(t, "batch.completed"))
+	r.post(t, "/webhooks/openai", "wh_fast", sampleBody(t, "batch.completed"))
+	if !<-overlapped {
+		t.Error("the second event waited for the first one's answer with Concurrency 2")
 	}
 }
