@@ -3,7 +3,8 @@
 // History; Record stores an event and advances the resume cursor of its
 // source, AddAttempt and SetState follow its delivery, and Event, Find,
 // Events, Pending, Attempts and LastAttempts read it back for the agent, the
-// TUI and the events and replay commands.
+// TUI and the events and replay commands. SetEnrichment and Enrichment cache
+// what was fetched about an event elsewhere, such as its OpenAI response.
 package history
 
 import (
@@ -24,7 +25,7 @@ import (
 var ErrNotFound = errors.New("event not found")
 
 // schemaVersion is the PRAGMA user_version this code writes and understands.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // busyTimeout is how long a statement waits for another connection or
 // process to release the file before failing with SQLITE_BUSY.

@@ -63,6 +63,15 @@ CREATE TABLE attempts (
 );
 CREATE INDEX attempts_event_id ON attempts (event_id);
 `,
+	// Version 2. Data fetched about an event from elsewhere, such as the
+	// OpenAI response a response.* event names; see SetEnrichment.
+	`
+CREATE TABLE enrichments (
+	event_id   INTEGER PRIMARY KEY REFERENCES events (id) ON DELETE CASCADE,
+	fetched_at INTEGER NOT NULL, -- Unix nanoseconds
+	data       BLOB    NOT NULL
+);
+`,
 }
 
 // migrate brings the schema of db up to schemaVersion in one transaction,
