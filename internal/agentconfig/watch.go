@@ -2,12 +2,10 @@ package agentconfig
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"path/filepath"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
+	"github.com/hookrelay/hookrelay/internal/watch"
 )
 
 // reloadDebounce is how long the file must stay quiet after a change before
@@ -38,12 +36,11 @@ func Watch(
 	onChange func(*File),
 	onError func(error),
 ) error {
-	w, err := newFileWatcher(path)
+	w, err := watchFile(path)
 	if err != nil {
 		return err
 	}
-	defer w.close()
-	return w.run(ctx, reloadDebounce, func() {
+	return w.Run(ctx, func([]string) {
 		f, err := Load(path, getenv)
 		if err != nil {
 			onError(err)
@@ -53,66 +50,11 @@ func Watch(
 	})
 }
 
-// fileWatcher reports changes to one file, watching its folder.
-type fileWatcher struct {
-	fs   *fsnotify.Watcher
-	dir  string
-	name string
-}
-
-func newFileWatcher(path string) (*fileWatcher, error) {
-	abs, err := filepath.Abs(path)
+// watchFile puts a watch on path in place.
+func watchFile(path string) (*watch.Watcher, error) {
+	w, err := watch.New(watch.Config{Paths: []string{path}, Debounce: reloadDebounce})
 	if err != nil {
-		return nil, fmt.Errorf("watch config %s: %w", path, err)
-	}
-	fs, err := fsnotify.NewWatcher()
-	if err != nil {
-		return nil, fmt.Errorf("watch config %s: %w", path, err)
-	}
-	w := &fileWatcher{fs: fs, dir: filepath.Dir(abs), name: filepath.Base(abs)}
-	if err := fs.Add(w.dir); err != nil {
-		fs.Close()
-		return nil, fmt.Errorf("watch config folder %s: %w", w.dir, err)
+		return nil, fmt.Errorf("watch config: %w", err)
 	}
 	return w, nil
-}
-
-func (w *fileWatcher) close() { w.fs.Close() }
-
-// run calls changed once the file has had no event for debounce, after
-// each burst of events.
-func (w *fileWatcher) run(ctx context.Context, debounce time.Duration, changed func()) error {
-	timer := time.NewTimer(debounce)
-	timer.Stop()
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case ev, ok := <-w.fs.Events:
-			if !ok {
-				return nil
-			}
-			if w.concerns(ev) {
-				timer.Reset(debounce)
-			}
-		case err, ok := <-w.fs.Errors:
-			if !ok {
-				return nil
-			}
-			if !errors.Is(err, fsnotify.ErrEventOverflow) {
-				return fmt.Errorf("watch config folder %s: %w", w.dir, err)
-			}
-			timer.Reset(debounce) // events were lost; the file may have changed
-		case <-timer.C:
-			changed()
-		}
-	}
-}
-
-// concerns reports whether ev may have changed the file's content. A chmod
-// alone cannot.
-func (w *fileWatcher) concerns(ev fsnotify.Event) bool {
-	return filepath.Base(ev.Name) == w.name &&
-		ev.Has(fsnotify.Create|fsnotify.Write|fsnotify.Remove|fsnotify.Rename)
 }

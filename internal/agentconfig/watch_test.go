@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/fsnotify/fsnotify"
 )
 
 // reloads collects what a watch reports.
@@ -22,15 +20,14 @@ type reloads struct {
 func startWatch(t *testing.T, path string) reloads {
 	t.Helper()
 	r := reloads{changes: make(chan *File, 16), errs: make(chan error, 16)}
-	w, err := newFileWatcher(path)
+	w, err := watchFile(path)
 	if err != nil {
-		t.Fatalf("newFileWatcher: %v", err)
+		t.Fatalf("watchFile: %v", err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
-		defer w.close()
-		done <- w.run(ctx, reloadDebounce, func() {
+		done <- w.Run(ctx, func([]string) {
 			f, err := Load(path, nil)
 			if err != nil {
 				r.errs <- err
@@ -139,34 +136,6 @@ func TestWatchBurstReloadsOnce(t *testing.T) {
 	// before the marker.
 	writeTarget(t, path, "7000")
 	r.wantTarget(t, target("7000"))
-}
-
-func TestWatchConcerns(t *testing.T) {
-	w := &fileWatcher{dir: "/p", name: DefaultName}
-	config := "/p/" + DefaultName
-	ev := func(name string, op fsnotify.Op) fsnotify.Event {
-		return fsnotify.Event{Name: name, Op: op}
-	}
-	tests := []struct {
-		name string
-		ev   fsnotify.Event
-		want bool
-	}{
-		{name: "write", ev: ev(config, fsnotify.Write), want: true},
-		{name: "create", ev: ev(config, fsnotify.Create), want: true},
-		{name: "rename", ev: ev(config, fsnotify.Rename), want: true},
-		{name: "remove", ev: ev(config, fsnotify.Remove), want: true},
-		{name: "chmod", ev: ev(config, fsnotify.Chmod)},
-		{name: "other_file", ev: ev("/p/other.toml", fsnotify.Write)},
-		{name: "temp_file", ev: ev(config+".tmp", fsnotify.Create)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := w.concerns(tt.ev); got != tt.want {
-				t.Errorf("concerns(%v) = %v, want %v", tt.ev, got, tt.want)
-			}
-		})
-	}
 }
 
 func TestWatchReturnsWhenDone(t *testing.T) {

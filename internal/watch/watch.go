@@ -64,12 +64,33 @@ type Config struct {
 // watched (on Linux, fs.inotify.max_user_watches bounds the folder count),
 // or when an ignore pattern is malformed.
 func Run(ctx context.Context, cfg Config, onSettled func(changed []string)) error {
-	w, err := newWatcher(cfg)
+	w, err := New(cfg)
 	if err != nil {
 		return err
 	}
-	defer w.close()
-	return w.run(ctx, onSettled)
+	return w.Run(ctx, onSettled)
+}
+
+// Watcher is a watch in place: changes made after New returns are reported
+// by Run. Run may be called once, and closes the watch when it returns.
+type Watcher struct {
+	w *watcher
+}
+
+// New watches cfg.Paths and returns the errors Run would return at once.
+// The caller must call Run.
+func New(cfg Config) (*Watcher, error) {
+	w, err := newWatcher(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Watcher{w: w}, nil
+}
+
+// Run reports changes as the package function Run does, until ctx is done.
+func (w *Watcher) Run(ctx context.Context, onSettled func(changed []string)) error {
+	defer w.w.close()
+	return w.w.run(ctx, onSettled)
 }
 
 // watcher holds Run's state. Only Run's goroutine uses it.
