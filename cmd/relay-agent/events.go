@@ -112,11 +112,51 @@ func lastResult(a history.Attempt) string {
 	return string(a.Outcome)
 }
 
-type replayFlags struct {
+// recordedFlags are the flags of the commands that deliver a recorded
+// event again: replay and events export.
+type recordedFlags struct {
 	history   string
 	forwardTo string
 	sign      signFlags
-	timeout   time.Duration
+}
+
+func (r *recordedFlags) add(cmd *cobra.Command, forwardHelp string) {
+	fl := cmd.Flags()
+	fl.StringVar(&r.history, "history", "", "local history file (env RELAY_HISTORY)")
+	fl.StringVar(&r.forwardTo, "forward-to", agent.DefaultForwardTo, forwardHelp+" (env FORWARD_TO)")
+	r.sign.add(cmd)
+}
+
+func (e *env) recordedFromEnv(cmd *cobra.Command) error {
+	return cli.FromEnv(cmd.Flags(), e.lookup, map[string]string{
+		"forward-to":  "FORWARD_TO",
+		"sign-secret": "OPENAI_WEBHOOK_SECRET",
+		"history":     "RELAY_HISTORY",
+	})
+}
+
+// findRecorded opens the history and finds the event key names in it. The
+// caller closes the history.
+func (e *env) findRecorded(ctx context.Context, historyFlag, key string) (*history.History,
+	history.Event, error) {
+	hist, err := e.openHistory(historyFlag)
+	if err != nil {
+		return nil, history.Event{}, err
+	}
+	ev, err := hist.Find(ctx, key)
+	if err != nil {
+		hist.Close()
+		if errors.Is(err, history.ErrNotFound) {
+			err = cli.Usagef("%v (list them with relay-agent events)", err)
+		}
+		return nil, history.Event{}, err
+	}
+	return hist, ev, nil
+}
+
+type replayFlags struct {
+	recordedFlags
+	timeout time.Duration
 }
 
 func newReplayCmd(e *env) *cobra.Command {
@@ -126,22 +166,15 @@ func newReplayCmd(e *env) *cobra.Command {
 		Short: "Deliver a recorded event again (ID: history number, evt_ id or webhook-id)",
 		Args:  oneArg("event ID (see relay-agent events)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			err := cli.FromEnv(cmd.Flags(), e.lookup, map[string]string{
-				"forward-to":  "FORWARD_TO",
-				"sign-secret": "OPENAI_WEBHOOK_SECRET",
-				"history":     "RELAY_HISTORY",
-			})
-			if err != nil {
+			if err := e.recordedFromEnv(cmd); err != nil {
 				return err
 			}
 			return e.replay(cmd.Context(), &f, args[0])
 		},
 	}
-	fl := cmd.Flags()
-	fl.StringVar(&f.history, "history", "", "local history file (env RELAY_HISTORY)")
-	fl.StringVar(&f.forwardTo, "forward-to", agent.DefaultForwardTo, "where to deliver (env FORWARD_TO)")
-	f.sign.add(cmd)
-	fl.DurationVar(&f.timeout, "timeout", agent.DefaultTimeout, "how long the delivery waits for the app")
+	f.add(cmd, "where to deliver")
+	cmd.Flags().DurationVar(&f.timeout, "timeout", agent.DefaultTimeout,
+		"how long the delivery waits for the app")
 	return cmd
 }
 
@@ -150,18 +183,11 @@ func (e *env) replay(ctx context.Context, f *replayFlags, key string) error {
 	if err != nil {
 		return err
 	}
-	hist, err := e.openHistory(f.history)
+	hist, ev, err := e.findRecorded(ctx, f.history, key)
 	if err != nil {
 		return err
 	}
 	defer hist.Close()
-	ev, err := hist.Find(ctx, key)
-	if errors.Is(err, history.ErrNotFound) {
-		return cli.Usagef("%v (list them with relay-agent events)", err)
-	}
-	if err != nil {
-		return err
-	}
 	fwd := agent.NewForwarder(agent.Targets{Default: f.forwardTo}, signer, f.timeout)
 	att := fwd.Deliver(ctx, &agent.Delivery{Event: ev, Replay: true, N: 1})
 	if _, err := hist.AddAttempt(ctx, &att); err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -20,11 +19,9 @@ import (
 
 // exportFlags are the flags of events export.
 type exportFlags struct {
-	history   string
-	format    string
-	output    string
-	forwardTo string
-	sign      signFlags
+	recordedFlags
+	format string
+	output string
 }
 
 func newExportCmd(e *env) *cobra.Command {
@@ -37,24 +34,15 @@ func newExportCmd(e *env) *cobra.Command {
 			"--forward-to with --sign-secret and --sign-mode, as replay would sign it.",
 		Args: oneArg("event ID (see relay-agent events)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			err := cli.FromEnv(cmd.Flags(), e.lookup, map[string]string{
-				"forward-to":  "FORWARD_TO",
-				"sign-secret": "OPENAI_WEBHOOK_SECRET",
-				"history":     "RELAY_HISTORY",
-			})
-			if err != nil {
+			if err := e.recordedFromEnv(cmd); err != nil {
 				return err
 			}
 			return e.export(cmd.Context(), &f, args[0])
 		},
 	}
-	fl := cmd.Flags()
-	fl.StringVar(&f.history, "history", "", "local history file (env RELAY_HISTORY)")
-	fl.StringVar(&f.format, "format", "json", "json (a fixture file) or curl")
-	fl.StringVarP(&f.output, "output", "o", "", "write to this file instead of standard output")
-	fl.StringVar(&f.forwardTo, "forward-to", agent.DefaultForwardTo,
-		"with --format curl, where the command posts (env FORWARD_TO)")
-	f.sign.add(cmd)
+	f.add(cmd, "with --format curl, where the command posts")
+	cmd.Flags().StringVar(&f.format, "format", "json", "json (a fixture file) or curl")
+	cmd.Flags().StringVarP(&f.output, "output", "o", "", "write to this file instead of standard output")
 	return cmd
 }
 
@@ -62,18 +50,11 @@ func (e *env) export(ctx context.Context, f *exportFlags, key string) error {
 	if f.format != "json" && f.format != "curl" {
 		return cli.Usagef("--format %q: want json or curl", f.format)
 	}
-	hist, err := e.openHistory(f.history)
+	hist, ev, err := e.findRecorded(ctx, f.history, key)
 	if err != nil {
 		return err
 	}
 	defer hist.Close()
-	ev, err := hist.Find(ctx, key)
-	if errors.Is(err, history.ErrNotFound) {
-		return cli.Usagef("%v (list them with relay-agent events)", err)
-	}
-	if err != nil {
-		return err
-	}
 	var out bytes.Buffer
 	if f.format == "curl" {
 		err = curlCommand(ctx, &out, f, &ev)
