@@ -43,6 +43,9 @@ type config struct {
 	retention time.Duration
 	maxBody   string
 	logLevel  string
+	channels  []string
+	// extra holds the named channels, with secrets and tokens from env.
+	extra []relay.Channel
 }
 
 func run(ctx context.Context, args []string, env cli.Env, stdout, stderr io.Writer) error {
@@ -68,6 +71,9 @@ func run(ctx context.Context, args []string, env cli.Env, stdout, stderr io.Writ
 	flags.DurationVar(&cfg.retention, "retention", 72*time.Hour, "how long events are kept (env RELAY_RETENTION)")
 	flags.StringVar(&cfg.maxBody, "max-body", "1MiB", "largest webhook body accepted (env RELAY_MAX_BODY)")
 	flags.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error (env RELAY_LOG_LEVEL)")
+	flags.StringSliceVar(&cfg.channels, "channels", nil,
+		"more channels, comma-separated, each served at /webhooks/openai/NAME with its secret and token\n"+
+			"from OPENAI_WEBHOOK_SECRET_NAME and RELAY_TOKEN_NAME (env RELAY_CHANNELS)")
 	root.AddCommand(&cobra.Command{
 		Use:   "serve",
 		Short: "Run the relay (the default command)",
@@ -89,6 +95,7 @@ func (c *config) fromEnv(cmd *cobra.Command, env cli.Env) error {
 		"retention":     "RELAY_RETENTION",
 		"max-body":      "RELAY_MAX_BODY",
 		"log-level":     "RELAY_LOG_LEVEL",
+		"channels":      "RELAY_CHANNELS",
 	})
 	if err != nil {
 		return err
@@ -103,7 +110,33 @@ func (c *config) fromEnv(cmd *cobra.Command, env cli.Env) error {
 	if c.token == "" {
 		return cli.Usagef("no agent token: set --token or RELAY_TOKEN (any long random string)")
 	}
+	for _, name := range c.channels {
+		ch, err := namedChannel(name, env)
+		if err != nil {
+			return err
+		}
+		c.extra = append(c.extra, ch)
+	}
 	return nil
+}
+
+// namedChannel reads the secret and token of the channel name from
+// OPENAI_WEBHOOK_SECRET_NAME and RELAY_TOKEN_NAME: secrets come from the
+// environment, never from flags, which other users of the machine can see.
+func namedChannel(name string, env cli.Env) (relay.Channel, error) {
+	suffix := strings.ToUpper(strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, name))
+	secretVar, tokenVar := "OPENAI_WEBHOOK_SECRET_"+suffix, "RELAY_TOKEN_"+suffix
+	secret, _ := env(secretVar)
+	token, _ := env(tokenVar)
+	if secret == "" || token == "" {
+		return relay.Channel{}, cli.Usagef("channel %q needs %s and %s", name, secretVar, tokenVar)
+	}
+	return relay.Channel{Name: name, Secret: secret, Token: token}, nil
 }
 
 func (c *config) serve(ctx context.Context, stderr io.Writer) error {
@@ -124,7 +157,8 @@ func (c *config) serve(ctx context.Context, stderr io.Writer) error {
 	defer st.Close()
 
 	srv, err := relay.New(relay.Config{
-		Channels:  []relay.Channel{{Name: "default", Secret: c.secret, Token: c.token}},
+		Channels: append([]relay.Channel{{Name: "default", Secret: c.secret, Token: c.token}},
+			c.extra...),
 		Retention: c.retention,
 		MaxBody:   int64(maxBody),
 		Logger:    logger,

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -330,5 +331,60 @@ func TestServerUsageErrors(t *testing.T) {
 				t.Error("output contains the secret")
 			}
 		})
+	}
+}
+
+// TestServerNamedChannels: --channels adds channels whose secret and token
+// come from their own variables, for teams sharing one relay.
+func TestServerNamedChannels(t *testing.T) {
+	addr := freeAddr(t)
+	teamToken := "team-token-0123456789"
+	p := start(t, []string{"OPENAI_WEBHOOK_SECRET=" + openaiSecret, "RELAY_TOKEN=" + token,
+		"RELAY_CHANNELS=team", "OPENAI_WEBHOOK_SECRET_TEAM=" + appSecret, "RELAY_TOKEN_TEAM=" + teamToken},
+		"relay-server", "--addr", addr, "--database", filepath.Join(t.TempDir(), "r.db"))
+	r := &testRelay{URL: "http://" + addr}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(r.URL + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("relay-server not up:\n%s", p.out.String())
+		}
+		time.Sleep(20 * time.Millisecond) // the port has no event to wait on
+	}
+	req := signedRequest(t, r.URL+"/webhooks/openai/team", appSecret, "wh_team", sampleBody(t,
+		"batch.completed"), time.Now())
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("post to the team channel with its secret: %v %v", resp, err)
+	}
+	if got := r.post(t, "/webhooks/openai/team", "wh_wrong", sampleBody(t, "batch.completed")); got != 401 {
+		t.Errorf("post to the team channel with the default secret: %d, want 401", got)
+	}
+	req, _ = http.NewRequest(http.MethodGet, r.URL+"/api/status", nil)
+	req.Header.Set("Authorization", "Bearer "+teamToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status struct {
+		Channel string
+		Events  int
+	}
+	json.NewDecoder(resp.Body).Decode(&status)
+	resp.Body.Close()
+	if status.Channel != "team" || status.Events != 1 {
+		t.Errorf("status with the team token = %+v, want channel team with 1 event", status)
+	}
+
+	missing := start(t, []string{"OPENAI_WEBHOOK_SECRET=" + openaiSecret, "RELAY_TOKEN=" + token,
+		"RELAY_CHANNELS=ops", "OPENAI_WEBHOOK_SECRET_OPS=", "RELAY_TOKEN_OPS="},
+		"relay-server", "--addr", "127.0.0.1:0", "--database", filepath.Join(t.TempDir(), "r.db"))
+	if code := missing.wait(t, 15*time.Second); code != 2 ||
+		!strings.Contains(missing.out.String(), "RELAY_TOKEN_OPS") {
+		t.Errorf("a channel without its variables: exit %d, want 2 naming them:\n%s", code,
+			missing.out.String())
 	}
 }
