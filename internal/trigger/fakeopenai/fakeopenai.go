@@ -1,7 +1,9 @@
 // Package fakeopenai is a fake OpenAI API for tests. It answers the calls
 // that relay-agent trigger --openai makes (create a response, upload a
 // file, create a batch), records them, and posts the job's webhook, signed
-// with a whsec_ secret as OpenAI signs it, to a relay's ingress.
+// with a whsec_ secret as OpenAI signs it, to a relay's ingress. It also
+// answers the retrieval of a response it created, finished, with output
+// text and usage, as the agent's details view fetches it.
 //
 // Start returns a running Server; point openai-go at its URL with
 // option.WithBaseURL or OPENAI_BASE_URL, and Close it at the end.
@@ -37,7 +39,10 @@ type Config struct {
 	// Decoy sends first a webhook of the same type for another job, as a
 	// busy project would.
 	Decoy bool
-	// Refuse, when not zero, is the status every job creation fails with.
+	// OutputText is the text every response outputs. If empty, "pong".
+	OutputText string
+	// Refuse, when not zero, is the status every job creation and
+	// retrieval fails with.
 	// A 401 quotes the request's API key in its message, as a careless API
 	// might (OpenAI masks it), so tests can check that it is never shown.
 	Refuse int
@@ -76,6 +81,7 @@ type Server struct {
 	mu       sync.Mutex
 	requests []Request
 	webhooks []Webhook
+	models   map[string]string // model of each response created, by id
 }
 
 // Start starts a Server for cfg.
@@ -83,7 +89,10 @@ func Start(cfg Config) *Server {
 	if cfg.Outcome == "" {
 		cfg.Outcome = "completed"
 	}
-	s := &Server{cfg: cfg}
+	if cfg.OutputText == "" {
+		cfg.OutputText = "pong"
+	}
+	s := &Server{cfg: cfg, models: make(map[string]string)}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL + "/v1"
 	return s
@@ -121,11 +130,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusUnauthorized, "You didn't provide an API key.")
 		return
 	}
+	if id, ok := strings.CutPrefix(r.URL.Path, "/v1/responses/"); ok && r.Method == "GET" {
+		s.getResponse(w, r, id)
+		return
+	}
 	switch r.Method + " " + r.URL.Path {
 	case "POST /v1/responses":
-		s.createJob(w, r, "response", "resp_")
+		s.createJob(w, r, "response", "resp_", req.Body)
 	case "POST /v1/batches":
-		s.createJob(w, r, "batch", "batch_")
+		s.createJob(w, r, "batch", "batch_", nil)
 	case "POST /v1/files":
 		answer(w, map[string]any{"id": "file-" + randomHex(12), "object": "file",
 			"bytes": len(req.Body), "created_at": time.Now().Unix(), "filename": req.Filename,
@@ -158,12 +171,16 @@ func readBody(r *http.Request, req *Request) error {
 
 // createJob sends the new job's webhooks before it answers, as the fastest
 // OpenAI could: a client must be listening before it creates a job.
-func (s *Server) createJob(w http.ResponseWriter, r *http.Request, kind, prefix string) {
+func (s *Server) createJob(w http.ResponseWriter, r *http.Request, kind, prefix string,
+	body []byte) {
 	if s.cfg.Refuse != 0 {
 		s.refuse(w, r)
 		return
 	}
 	id := prefix + randomHex(16)
+	if kind == "response" {
+		s.remember(id, body)
+	}
 	if s.cfg.WebhookURL != "" {
 		if s.cfg.Decoy {
 			s.sendWebhook(kind, prefix+randomHex(16))
@@ -172,6 +189,82 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request, kind, prefix 
 	}
 	answer(w, map[string]any{"id": id, "object": kind, "created_at": time.Now().Unix(),
 		"status": "queued", "background": kind == "response", "metadata": map[string]string{}})
+}
+
+// remember keeps the model of a new response, named in its creation's body,
+// for its retrieval.
+func (s *Server) remember(id string, body []byte) {
+	var params struct {
+		Model string `json:"model"`
+	}
+	json.Unmarshal(body, &params)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.models[id] = params.Model
+}
+
+// getResponse answers the retrieval of a response: one the server created
+// has finished with the configured outcome; any other is unknown, as a
+// background response is once OpenAI no longer keeps it.
+func (s *Server) getResponse(w http.ResponseWriter, r *http.Request, id string) {
+	if s.cfg.Refuse != 0 {
+		s.refuse(w, r)
+		return
+	}
+	s.mu.Lock()
+	model, ok := s.models[id]
+	s.mu.Unlock()
+	if !ok {
+		apiError(w, http.StatusNotFound, "Response with id '"+id+"' not found.")
+		return
+	}
+	answer(w, s.response(id, model))
+}
+
+// response returns a finished response as the API shows it, with a
+// reasoning item before the message, as a reasoning model outputs.
+func (s *Server) response(id, model string) map[string]any {
+	status := s.cfg.Outcome
+	resp := map[string]any{"id": id, "object": "response", "created_at": time.Now().Unix(),
+		"status": status, "background": true, "model": model, "error": nil,
+		"incomplete_details": nil, "metadata": map[string]string{}, "output": []any{},
+		"parallel_tool_calls": true, "temperature": 1.0, "top_p": 1.0, "tool_choice": "auto",
+		"tools": []any{}, "usage": nil}
+	switch status {
+	case "failed":
+		resp["error"] = map[string]any{"code": "server_error",
+			"message": "The model failed to generate a response."}
+		return resp
+	case "incomplete":
+		resp["incomplete_details"] = map[string]any{"reason": "max_output_tokens"}
+	case "cancelled":
+		return resp
+	}
+	resp["output"] = []any{
+		map[string]any{"type": "reasoning", "id": "rs_" + randomHex(16), "summary": []any{}},
+		map[string]any{"type": "message", "id": "msg_" + randomHex(16), "status": "completed",
+			"role": "assistant", "content": []any{map[string]any{"type": "output_text",
+				"text": s.cfg.OutputText, "annotations": []any{}, "logprobs": []any{}}}},
+	}
+	resp["usage"] = usage()
+	return resp
+}
+
+// The usage of every response the server answers with output.
+const (
+	InputTokens     = 19
+	OutputTokens    = 71 // reasoning included
+	ReasoningTokens = 64
+	TotalTokens     = InputTokens + OutputTokens
+)
+
+func usage() map[string]any {
+	return map[string]any{
+		"input_tokens": InputTokens, "input_tokens_details": map[string]any{"cached_tokens": 0},
+		"output_tokens":         OutputTokens,
+		"output_tokens_details": map[string]any{"reasoning_tokens": ReasoningTokens},
+		"total_tokens":          TotalTokens,
+	}
 }
 
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request) {
