@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/hookrelay/hookrelay/internal/enrich"
 	"github.com/hookrelay/hookrelay/internal/history"
 	"github.com/hookrelay/hookrelay/internal/logkey"
 	"github.com/hookrelay/hookrelay/internal/sign"
@@ -62,6 +63,9 @@ type Config struct {
 	Proxy func(*http.Request) (*url.URL, error)
 	// Name identifies the agent to the relay. If empty, "hookrelay-agent".
 	Name string
+	// Enricher fetches the OpenAI responses that response.* events name,
+	// for Enrich. If nil, Enrich returns enrich.ErrDisabled.
+	Enricher *enrich.Enricher
 	// Logger receives the agent's logs. If nil, logs are discarded.
 	Logger *slog.Logger
 }
