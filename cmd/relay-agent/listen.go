@@ -12,12 +12,15 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hookrelay/hookrelay/internal/agent"
 	"github.com/hookrelay/hookrelay/internal/agentconfig"
 	"github.com/hookrelay/hookrelay/internal/cli"
+	"github.com/hookrelay/hookrelay/internal/enrich"
 	"github.com/hookrelay/hookrelay/internal/history"
 	"github.com/hookrelay/hookrelay/internal/printer"
 	"github.com/hookrelay/hookrelay/internal/sign"
@@ -251,6 +254,7 @@ func (e *env) listen(ctx context.Context, f *listenFlags, given func(string) boo
 		Timeout:     f.timeout,
 		Concurrency: f.concurrency,
 		Proxy:       http.ProxyFromEnvironment,
+		Enricher:    e.enricher(hist, logger),
 		Logger:      logger,
 	}, hist)
 	if err != nil {
@@ -267,6 +271,21 @@ func (e *env) listen(ctx context.Context, f *listenFlags, given func(string) boo
 		tasks = append(tasks, rw.run)
 	}
 	return e.runAgent(ctx, a, out, logPath, tasks...)
+}
+
+// enricher returns what fetches, for the details view, the responses that
+// response.* events name, or nil when OPENAI_API_KEY is not set.
+func (e *env) enricher(hist *history.History, logger *slog.Logger) *enrich.Enricher {
+	key, _ := e.lookup("OPENAI_API_KEY")
+	if key == "" {
+		return nil
+	}
+	opts := []option.RequestOption{option.WithAPIKey(key)}
+	if base, ok := e.lookup("OPENAI_BASE_URL"); ok && base != "" {
+		opts = append(opts, option.WithBaseURL(base))
+	}
+	client := openai.NewClient(opts...)
+	return enrich.New(&client, hist, logger)
 }
 
 // output says how the agent shows what it does.
