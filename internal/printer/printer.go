@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"time"
 
 	"github.com/hookrelay/hookrelay/internal/agent"
@@ -131,7 +132,7 @@ func attemptLine(e *history.Event, a *history.Attempt) string {
 func connLine(c *agent.ConnState) string {
 	switch c.State {
 	case agent.PhaseConnected:
-		return fmt.Sprintf("connected to %s, channel %s", c.Relay, c.Channel)
+		return fmt.Sprintf("connected to %s, channel %s", relayHost(c.Relay), c.Channel)
 	case agent.PhaseReconnecting:
 		return fmt.Sprintf("relay connection lost (%s); reconnecting, attempt %d in %s",
 			c.Err, c.Attempt, c.Retry.Round(time.Millisecond))
@@ -150,4 +151,13 @@ func roundLatency(d time.Duration) time.Duration {
 		return d.Round(100 * time.Microsecond)
 	}
 	return d.Round(10 * time.Microsecond)
+}
+
+// relayHost returns the host of a relay URL, leaving out anything else it
+// may carry, such as credentials.
+func relayHost(relay string) string {
+	if u, err := url.Parse(relay); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "the relay"
 }

@@ -62,6 +62,8 @@ func TestPlain(t *testing.T) {
 	paused := true
 	var b bytes.Buffer
 	err := Plain(context.Background(), &b, updates(
+		agent.Update{Kind: agent.KindConn, Conn: &agent.ConnState{State: agent.PhaseConnected,
+			Relay: "https://user:hunter2@relay.example.com/base", Channel: "default"}},
 		agent.Update{Kind: agent.KindConn, Conn: &agent.ConnState{State: agent.PhaseReconnecting,
 			Attempt: 3, Retry: 800 * time.Millisecond, Err: "dial: refused"}},
 		attemptUpdate(0, history.OutcomeRefused, 1, false),
@@ -74,6 +76,7 @@ func TestPlain(t *testing.T) {
 	}
 	out := b.String()
 	for _, want := range []string{
+		"connected to relay.example.com, channel default",
 		"reconnecting, attempt 3 in 800ms",
 		"batch.completed", "evt_1", "-> refused", "connection refused",
 		"-> 503 1.5ms", "attempt 2",
@@ -83,7 +86,10 @@ func TestPlain(t *testing.T) {
 			t.Errorf("Plain output lacks %q:\n%s", want, out)
 		}
 	}
-	if n := strings.Count(out, "\n"); n != 5 {
-		t.Errorf("Plain wrote %d lines, want 5:\n%s", n, out)
+	if n := strings.Count(out, "\n"); n != 6 {
+		t.Errorf("Plain wrote %d lines, want 6:\n%s", n, out)
+	}
+	if strings.Contains(out, "hunter2") {
+		t.Errorf("Plain printed credentials from the relay URL:\n%s", out)
 	}
 }
