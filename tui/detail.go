@@ -18,7 +18,8 @@ import (
 )
 
 // detail shows one event in full: headers, body, the app's answer and every
-// attempt, in a scrollable view.
+// attempt, and for a response.* event the response it names, in a
+// scrollable view.
 type detail struct {
 	keys   *KeyMap
 	styles *Styles
@@ -29,6 +30,11 @@ type detail struct {
 	loading bool // a load is running
 	stale   bool // the event changed during the load: load again
 	width   int
+
+	// Content, shown in this order.
+	facts []string // the event's facts
+	resp  []string // the Response section, or nil
+	rest  []string // headers, body, answer and attempts
 }
 
 func newDetail(keys *KeyMap, styles *Styles) detail {
@@ -76,6 +82,7 @@ func (d *detail) SetSize(width, height int) {
 func (d *detail) open(id int64, title string) {
 	d.eventID, d.title = id, title
 	d.loading, d.stale = true, false
+	d.facts, d.resp, d.rest = nil, nil, nil
 	d.vp.SetContentLines([]string{d.styles.Muted.Render("loading…")})
 	d.vp.GotoTop()
 }
@@ -84,8 +91,26 @@ func (d *detail) open(id int64, title string) {
 // same event is reloaded.
 func (d *detail) setContent(m detailMsg) {
 	d.loading = false
+	d.facts, d.rest = m.facts, m.lines
+	d.show()
+}
+
+// setResponse sets the Response section; nil removes it.
+func (d *detail) setResponse(lines []string) {
+	d.resp = lines
+	if !d.loading {
+		d.show()
+	}
+}
+
+// show puts the content in the view, keeping the scroll position.
+func (d *detail) show() {
+	lines := slices.Concat(d.facts, d.rest)
+	if d.resp != nil {
+		lines = slices.Concat(d.facts, []string{""}, d.resp, d.rest)
+	}
 	y := d.vp.YOffset()
-	d.vp.SetContentLines(m.lines)
+	d.vp.SetContentLines(lines)
 	d.vp.SetYOffset(y)
 }
 
@@ -101,13 +126,12 @@ func (d detail) View() string {
 }
 
 // renderDetail renders an event and its attempts, oldest first, as the
-// lines of the details.
+// lines of the details: the event's facts, and the rest.
 func renderDetail(
 	ev history.Event, attempts []history.Attempt, st *Styles, loc *time.Location,
-) []string {
+) (facts, rest []string) {
 	var lines []string
 	add := func(l ...string) { lines = append(lines, l...) }
-	add(eventFacts(ev, st, loc)...)
 	var last *history.Attempt
 	if n := len(attempts); n > 0 {
 		last = &attempts[n-1]
@@ -131,7 +155,7 @@ func renderDetail(
 	add(answerSection(last, st)...)
 	add("")
 	add(attemptLines(attempts, st, loc)...)
-	return lines
+	return eventFacts(ev, st, loc), lines
 }
 
 func eventFacts(ev history.Event, st *Styles, loc *time.Location) []string {

@@ -15,6 +15,10 @@ import (
 // gives it the commands of the keys.
 var _ tui.Controller = (*agent.Agent)(nil)
 
+// The agent also fetches the responses of response.* events for the
+// details, when its Config has an Enricher.
+var _ tui.Enricher = (*agent.Agent)(nil)
+
 func ExampleRun() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -19,6 +19,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hookrelay/hookrelay/internal/agent"
+	"github.com/hookrelay/hookrelay/internal/enrich"
 	"github.com/hookrelay/hookrelay/internal/history"
 )
 
@@ -99,6 +100,7 @@ type Model struct {
 	snapAgain   bool           // the agent changed meanwhile: take another
 	ticking     bool           // a countdown tick is pending
 	feedClosed  bool
+	noEnrich    bool // the controller said enrichment is off
 }
 
 // subscription is the model's subscription to the agent's updates, shared
@@ -187,6 +189,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.applySnapshot(msg)
 	case detailMsg:
 		return m.applyDetail(msg)
+	case enrichMsg:
+		m.applyEnrich(msg)
 	case statusMsg:
 		m.footer.setStatus(string(msg), levelInfo)
 	case curlMsg:
@@ -453,17 +457,38 @@ func (m *Model) target() (*row, bool) {
 func (m *Model) openDetail(r *row) tea.Cmd {
 	m.focus = focusDetail
 	m.detail.open(r.ev.ID, r.ev.Type+"  "+r.displayID())
+	fetch := m.enrichDetail(r.ev)
 	h := m.c.History()
 	if h == nil {
 		var attempts []history.Attempt
 		if r.hasLast {
 			attempts = append(attempts, r.last)
 		}
-		m.detail.setContent(detailMsg{eventID: r.ev.ID, ev: r.ev,
-			lines: renderDetail(r.ev, attempts, m.styles, m.loc)})
+		facts, lines := renderDetail(r.ev, attempts, m.styles, m.loc)
+		m.detail.setContent(detailMsg{eventID: r.ev.ID, ev: r.ev, facts: facts, lines: lines})
+		return fetch
+	}
+	return tea.Batch(loadDetailCmd(m.ctx, h, r.ev.ID, m.styles, m.loc), fetch)
+}
+
+// enrichDetail starts fetching the response that ev names, when ev is a
+// response.* event and the controller can fetch it.
+func (m *Model) enrichDetail(ev history.Event) tea.Cmd {
+	en, ok := m.c.(Enricher)
+	if !ok || m.noEnrich || !enrich.Applies(ev.Type) {
 		return nil
 	}
-	return loadDetailCmd(m.ctx, h, r.ev.ID, m.styles, m.loc)
+	m.detail.setResponse(fetchingLines(m.styles))
+	return enrichCmd(m.ctx, en, ev.ID, m.styles, m.loc)
+}
+
+func (m *Model) applyEnrich(e enrichMsg) {
+	if e.disabled {
+		m.noEnrich = true
+	}
+	if e.eventID == m.detail.eventID {
+		m.detail.setResponse(e.lines)
+	}
 }
 
 // reloadDetail loads the shown event again after it changed, once the load

@@ -14,6 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hookrelay/hookrelay/internal/agent"
+	"github.com/hookrelay/hookrelay/internal/enrich"
 	"github.com/hookrelay/hookrelay/internal/history"
 )
 
@@ -39,6 +40,15 @@ type Controller interface {
 	// Pin chooses the event replayed when the app's code is saved; 0
 	// unpins.
 	Pin(eventID int64)
+}
+
+// Enricher is what a Controller may also do: fetch what the OpenAI API says
+// of the response that a response.* event names. The details of such an
+// event show it when the controller implements Enricher; *agent.Agent does.
+type Enricher interface {
+	// Enrich returns the response's status, model, usage and output text,
+	// or enrich.ErrDisabled when enrichment is off.
+	Enrich(ctx context.Context, eventID int64) (*enrich.Enrichment, error)
 }
 
 // maxUpdateBatch bounds how many queued updates one message carries.
@@ -73,11 +83,19 @@ type eventMsg struct {
 type snapshotMsg agent.Snapshot
 
 // detailMsg carries an event and its attempts, rendered for the details
-// view.
+// view: the event's facts, and the lines after them.
 type detailMsg struct {
 	eventID int64
 	ev      history.Event
+	facts   []string
 	lines   []string
+}
+
+// enrichMsg carries the Response section of an event's details.
+type enrichMsg struct {
+	eventID  int64
+	lines    []string
+	disabled bool // the controller has no enrichment configured
 }
 
 // statusMsg is a message for the status line.
@@ -210,7 +228,27 @@ func loadDetailCmd(
 		if err != nil {
 			return errMsg{err: fmt.Errorf("load attempts of event %d: %w", id, err)}
 		}
-		return detailMsg{eventID: id, ev: ev, lines: renderDetail(ev, attempts, st, loc)}
+		facts, lines := renderDetail(ev, attempts, st, loc)
+		return detailMsg{eventID: id, ev: ev, facts: facts, lines: lines}
+	}
+}
+
+// enrichCmd fetches what the OpenAI API says of the response that a
+// response.* event names, and renders it for the details view.
+func enrichCmd(
+	ctx context.Context, en Enricher, id int64, st *Styles, loc *time.Location,
+) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, cmdTimeout)
+		defer cancel()
+		e, err := en.Enrich(ctx, id)
+		if errors.Is(err, enrich.ErrDisabled) {
+			return enrichMsg{eventID: id, disabled: true}
+		}
+		if err != nil {
+			err = fmt.Errorf("fetch the response: %w", err)
+		}
+		return enrichMsg{eventID: id, lines: responseLines(e, err, st, loc)}
 	}
 }
 
