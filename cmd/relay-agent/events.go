@@ -33,11 +33,17 @@ func newEventsCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer hist.Close()
-			return e.listEvents(cmd.Context(), hist, history.Query{Types: types, Limit: limit}, asJSON)
+			return e.listEvents(
+				cmd.Context(),
+				hist,
+				history.Query{Types: types, Limit: limit},
+				asJSON,
+			)
 		},
 	}
 	cmd.Flags().StringVar(&path, "history", "", "local history file (env RELAY_HISTORY)")
-	cmd.Flags().IntVarP(&limit, "limit", "n", 50, "how many of the newest events to list; -1 for all")
+	cmd.Flags().IntVarP(&limit, "limit", "n", 50,
+		"how many of the newest events to list; -1 for all")
 	cmd.Flags().StringSliceVar(&types, "events", nil, "only these event type patterns")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
 	cmd.AddCommand(newExportCmd(e))
@@ -64,7 +70,9 @@ type eventRow struct {
 	Status     int       `json:"status,omitempty"`
 }
 
-func (e *env) listEvents(ctx context.Context, h *history.History, q history.Query, asJSON bool) error {
+func (e *env) listEvents(
+	ctx context.Context, h *history.History, q history.Query, asJSON bool,
+) error {
 	evs, err := h.Events(ctx, q)
 	if err != nil {
 		return err
@@ -123,7 +131,8 @@ type recordedFlags struct {
 func (r *recordedFlags) add(cmd *cobra.Command, forwardHelp string) {
 	fl := cmd.Flags()
 	fl.StringVar(&r.history, "history", "", "local history file (env RELAY_HISTORY)")
-	fl.StringVar(&r.forwardTo, "forward-to", agent.DefaultForwardTo, forwardHelp+" (env FORWARD_TO)")
+	fl.StringVar(&r.forwardTo, "forward-to", agent.DefaultForwardTo,
+		forwardHelp+" (env FORWARD_TO)")
 	r.sign.add(cmd)
 }
 

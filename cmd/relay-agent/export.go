@@ -42,7 +42,8 @@ func newExportCmd(e *env) *cobra.Command {
 	}
 	f.add(cmd, "with --format curl, where the command posts")
 	cmd.Flags().StringVar(&f.format, "format", "json", "json (a fixture file) or curl")
-	cmd.Flags().StringVarP(&f.output, "output", "o", "", "write to this file instead of standard output")
+	cmd.Flags().StringVarP(&f.output, "output", "o", "",
+		"write to this file instead of standard output")
 	return cmd
 }
 

@@ -83,7 +83,8 @@ func (w *replayWatch) replay(ctx context.Context, changed []string) {
 	waited, err := watch.WaitReady(ctx, target, w.settle)
 	if err != nil {
 		if ctx.Err() == nil {
-			w.agent.Notify("warn", fmt.Sprintf("replay on save: %s did not come back: %v", target, err))
+			w.agent.Notify("warn",
+				fmt.Sprintf("replay on save: %s did not come back: %v", target, err))
 		}
 		return
 	}

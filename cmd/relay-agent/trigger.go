@@ -55,7 +55,8 @@ func newTriggerCmd(e *env) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.forwardTo, "forward-to", agent.DefaultForwardTo, "the app to send to (env FORWARD_TO)")
+	fl.StringVar(&f.forwardTo, "forward-to", agent.DefaultForwardTo,
+		"the app to send to (env FORWARD_TO)")
 	fl.StringVar(&f.via, "via", "",
 		"send to this relay's ingress instead (base URL, or the full /webhooks/openai/... URL)")
 	f.sign.add(cmd)
@@ -109,8 +110,10 @@ func (f *triggerFlags) destination() (string, *sign.Signer, error) {
 // send posts req and prints the answer; a non-2xx answer is an error.
 func (e *env) send(req *http.Request, typ string, timeout time.Duration) error {
 	client := &http.Client{
-		Timeout:       timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout: timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
 	}
 	start := time.Now()
 	resp, err := client.Do(req)
