@@ -64,13 +64,17 @@ func run(ctx context.Context, args []string, env cli.Env, stdout, stderr io.Writ
 	}
 	flags := root.PersistentFlags()
 	flags.StringVar(&cfg.addr, "addr", ":8080", "listen address (env PORT: port only)")
-	flags.StringVar(&cfg.secret, "openai-secret", "", "whsec_ secret of the default channel (env OPENAI_WEBHOOK_SECRET)")
+	flags.StringVar(&cfg.secret, "openai-secret", "",
+		"whsec_ secret of the default channel (env OPENAI_WEBHOOK_SECRET)")
 	flags.StringVar(&cfg.token, "token", "", "bearer token agents present (env RELAY_TOKEN)")
 	flags.StringVar(&cfg.database, "database", "relay-data/relay.db",
 		"postgres:// URL, sqlite: URL or SQLite file path (env DATABASE_URL)")
-	flags.DurationVar(&cfg.retention, "retention", 72*time.Hour, "how long events are kept (env RELAY_RETENTION)")
-	flags.StringVar(&cfg.maxBody, "max-body", "1MiB", "largest webhook body accepted (env RELAY_MAX_BODY)")
-	flags.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error (env RELAY_LOG_LEVEL)")
+	flags.DurationVar(&cfg.retention, "retention", 72*time.Hour,
+		"how long events are kept (env RELAY_RETENTION)")
+	flags.StringVar(&cfg.maxBody, "max-body", "1MiB",
+		"largest webhook body accepted (env RELAY_MAX_BODY)")
+	flags.StringVar(&cfg.logLevel, "log-level", "info",
+		"debug, info, warn or error (env RELAY_LOG_LEVEL)")
 	flags.StringSliceVar(&cfg.channels, "channels", nil,
 		"more channels, comma-separated, each served at /webhooks/openai/NAME with its secret and token\n"+
 			"from OPENAI_WEBHOOK_SECRET_NAME and RELAY_TOKEN_NAME (env RELAY_CHANNELS)")
