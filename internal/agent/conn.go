@@ -243,8 +243,8 @@ func (a *Agent) rebase(ctx context.Context, cursor int64, w *wire.Welcome) error
 		return err
 	}
 	a.Notify("warn", fmt.Sprintf("the relay's event log restarts at %d, behind the %d this agent "+
-		"had seen (was its database reset?): taking its events from %d again; %d older events kept "+
-		"in the history", w.Head, cursor, w.After+1, moved))
+		"had seen (was its database reset?): taking its events from %d again; %d older events "+
+		"kept in the history", w.Head, cursor, w.After+1, moved))
 	return nil
 }
 

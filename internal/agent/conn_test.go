@@ -50,7 +50,9 @@ func connPhases(t *testing.T, a *Agent, n int) []ConnPhase {
 // must not make the agent say it is connected.
 func TestNotConnectedBeforeWelcome(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{wire.Subprotocol}})
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+			Subprotocols: []string{wire.Subprotocol},
+		})
 		if err != nil {
 			return
 		}

@@ -77,7 +77,9 @@ func NewForwarder(targets Targets, signer *sign.Signer, timeout time.Duration) *
 		},
 		Timeout: timeout,
 		// A followed redirect can turn the POST into a GET; record it instead.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
 	}
 	return &Forwarder{client: client, targets: targets, signer: signer}
 }
@@ -129,7 +131,9 @@ func (d *Delivery) body() []byte {
 }
 
 // Request builds the signed request of d as of now, and the target it goes to.
-func (f *Forwarder) Request(ctx context.Context, d *Delivery, now time.Time) (*http.Request, error) {
+func (f *Forwarder) Request(
+	ctx context.Context, d *Delivery, now time.Time,
+) (*http.Request, error) {
 	f.mu.Lock()
 	target, signer := f.targets.For(d.Event.Type), f.signer
 	f.mu.Unlock()

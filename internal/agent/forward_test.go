@@ -139,7 +139,8 @@ func TestDeliverHexAndEditedBody(t *testing.T) {
 	if string(body) != string(edited) || !att.Edited || string(att.Body) != string(edited) {
 		t.Errorf("edited delivery sent %q (attempt edited=%v)", body, att.Edited)
 	}
-	if got, want := req.Header.Get("X-OpenAI-Signature"), sign.Hex("plain-secret", edited); got != want {
+	want := sign.Hex("plain-secret", edited)
+	if got := req.Header.Get("X-OpenAI-Signature"); got != want {
 		t.Errorf("X-OpenAI-Signature = %q, want %q", got, want)
 	}
 }
@@ -159,14 +160,15 @@ func TestDeliverOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var hits int
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				hits++
-				if r.Method != http.MethodPost {
-					t.Errorf("app got %s, want POST", r.Method)
-				}
-				w.Header().Set("Location", "/elsewhere")
-				w.WriteHeader(tt.status)
-			}))
+			srv := httptest.NewServer(http.HandlerFunc(
+				func(w http.ResponseWriter, r *http.Request) {
+					hits++
+					if r.Method != http.MethodPost {
+						t.Errorf("app got %s, want POST", r.Method)
+					}
+					w.Header().Set("Location", "/elsewhere")
+					w.WriteHeader(tt.status)
+				}))
 			defer srv.Close()
 			f := NewForwarder(Targets{Default: srv.URL}, nil, time.Second)
 			att := f.Deliver(t.Context(), &Delivery{Event: testEvent(), N: 1})
@@ -189,7 +191,8 @@ func TestDeliverRefusedAndTimeout(t *testing.T) {
 	closed := "http://" + ln.Addr().String()
 	ln.Close()
 	f := NewForwarder(Targets{Default: closed}, nil, time.Second)
-	if att := f.Deliver(t.Context(), &Delivery{Event: testEvent(), N: 1}); att.Outcome != history.OutcomeRefused {
+	att := f.Deliver(t.Context(), &Delivery{Event: testEvent(), N: 1})
+	if att.Outcome != history.OutcomeRefused {
 		t.Errorf("Deliver to a closed port = %s (%s), want refused", att.Outcome, att.Error)
 	}
 
@@ -200,7 +203,8 @@ func TestDeliverRefusedAndTimeout(t *testing.T) {
 	defer slow.Close()
 	defer close(release)
 	f = NewForwarder(Targets{Default: slow.URL}, nil, 50*time.Millisecond)
-	if att := f.Deliver(t.Context(), &Delivery{Event: testEvent(), N: 1}); att.Outcome != history.OutcomeTimeout {
+	att = f.Deliver(t.Context(), &Delivery{Event: testEvent(), N: 1})
+	if att.Outcome != history.OutcomeTimeout {
 		t.Errorf("Deliver to a silent app = %s (%s), want timeout", att.Outcome, att.Error)
 	}
 }
@@ -257,7 +261,12 @@ func TestCurlReproducesDelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 	signer, _ := sign.NewSigner(sign.ModeResign, testSecret)
-	a, err := New(Config{Relay: "http://r", Token: "t", ForwardTo: "http://app/x", Signer: signer}, hist)
+	a, err := New(Config{
+		Relay:     "http://r",
+		Token:     "t",
+		ForwardTo: "http://app/x",
+		Signer:    signer,
+	}, hist)
 	if err != nil {
 		t.Fatal(err)
 	}
