@@ -70,7 +70,9 @@ func FromEnv(flags *pflag.FlagSet, env Env, fallbacks map[string]string) error {
 }
 
 // FromEnvSet is FromEnv, also returning the names of the flags it set.
-func FromEnvSet(flags *pflag.FlagSet, env Env, fallbacks map[string]string) (map[string]bool, error) {
+func FromEnvSet(
+	flags *pflag.FlagSet, env Env, fallbacks map[string]string,
+) (map[string]bool, error) {
 	set := map[string]bool{}
 	for name, variable := range fallbacks {
 		f := flags.Lookup(name)
