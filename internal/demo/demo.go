@@ -160,7 +160,9 @@ func serveApp(ctx context.Context, ln net.Listener, h http.Handler) {
 
 // fire posts a signed sample event of each type in turn to url every
 // interval, the first one at once, until ctx ends.
-func fire(ctx context.Context, url string, s *sign.Signer, interval time.Duration, log *slog.Logger) {
+func fire(
+	ctx context.Context, url string, s *sign.Signer, interval time.Duration, log *slog.Logger,
+) {
 	types := fireOrder()
 	t := time.NewTicker(interval)
 	defer t.Stop()

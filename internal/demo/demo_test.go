@@ -72,7 +72,8 @@ func TestDemoEndToEnd(t *testing.T) {
 			}
 			json.Unmarshal(u.Attempt.ResponseBody, &answer)
 			if !answer.Verified || answer.Type != u.Event.Type {
-				t.Fatalf("sample app answer %s for %s, want verified", u.Attempt.ResponseBody, u.Event.Type)
+				t.Fatalf("sample app answer %s for %s, want verified",
+					u.Attempt.ResponseBody, u.Event.Type)
 			}
 			types[u.Event.Type] = true
 		case <-timeout:
@@ -89,7 +90,8 @@ func TestAppRejectsBadSignature(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, _ := sign.NewSigner(sign.ModeResign, "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c=")
+	other, _ := sign.NewSigner(sign.ModeResign,
+		"whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c=")
 	req, err := sample.Request(t.Context(), "http://app/webhooks/openai", other, "batch.completed",
 		time.Now())
 	if err != nil {
