@@ -71,7 +71,8 @@ func BenchmarkBurstRelayVsDirect(b *testing.B) {
 				defer wg.Done()
 				for i := s; i < burst; i += senders {
 					id := fmt.Sprintf("wh_burst_%d_%d", round, i)
-					resp, err := http.DefaultClient.Do(signedRequest(b, url, secret, id, body, time.Now()))
+					resp, err := http.DefaultClient.Do(
+						signedRequest(b, url, secret, id, body, time.Now()))
 					if err != nil {
 						b.Error(err)
 						return

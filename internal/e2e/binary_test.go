@@ -102,11 +102,13 @@ func (p *proc) waitOutput(t *testing.T, want string) {
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(p.out.String(), want) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s did not print %q within 20s:\n%s", filepath.Base(p.cmd.Path), want, p.out.String())
+			t.Fatalf("%s did not print %q within 20s:\n%s",
+				filepath.Base(p.cmd.Path), want, p.out.String())
 		}
 		select {
 		case <-p.done:
-			t.Fatalf("%s exited before printing %q:\n%s", filepath.Base(p.cmd.Path), want, p.out.String())
+			t.Fatalf("%s exited before printing %q:\n%s",
+				filepath.Base(p.cmd.Path), want, p.out.String())
 		case <-time.After(10 * time.Millisecond): // output has no event to wait on
 		}
 	}
@@ -298,7 +300,8 @@ func TestAgentExitCodes(t *testing.T) {
 	if code := p.wait(t, 15*time.Second); code != 2 {
 		t.Errorf("exit code without --relay = %d, want 2", code)
 	}
-	if out := p.out.String(); !strings.Contains(out, "--relay") || !strings.Contains(out, "RELAY_URL") {
+	if out := p.out.String(); !strings.Contains(out, "--relay") ||
+		!strings.Contains(out, "RELAY_URL") {
 		t.Errorf("usage error must name --relay and RELAY_URL:\n%s", out)
 	}
 }
@@ -339,9 +342,11 @@ func TestServerUsageErrors(t *testing.T) {
 func TestServerNamedChannels(t *testing.T) {
 	addr := freeAddr(t)
 	teamToken := "team-token-0123456789"
-	p := start(t, []string{"OPENAI_WEBHOOK_SECRET=" + openaiSecret, "RELAY_TOKEN=" + token,
-		"RELAY_CHANNELS=team", "OPENAI_WEBHOOK_SECRET_TEAM=" + appSecret, "RELAY_TOKEN_TEAM=" + teamToken},
-		"relay-server", "--addr", addr, "--database", filepath.Join(t.TempDir(), "r.db"))
+	p := start(t, []string{
+		"OPENAI_WEBHOOK_SECRET=" + openaiSecret, "RELAY_TOKEN=" + token,
+		"RELAY_CHANNELS=team",
+		"OPENAI_WEBHOOK_SECRET_TEAM=" + appSecret, "RELAY_TOKEN_TEAM=" + teamToken,
+	}, "relay-server", "--addr", addr, "--database", filepath.Join(t.TempDir(), "r.db"))
 	r := &testRelay{URL: "http://" + addr}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -360,7 +365,8 @@ func TestServerNamedChannels(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("post to the team channel with its secret: %v %v", resp, err)
 	}
-	if got := r.post(t, "/webhooks/openai/team", "wh_wrong", sampleBody(t, "batch.completed")); got != 401 {
+	if got := r.post(t, "/webhooks/openai/team", "wh_wrong",
+		sampleBody(t, "batch.completed")); got != 401 {
 		t.Errorf("post to the team channel with the default secret: %d, want 401", got)
 	}
 	req, _ = http.NewRequest(http.MethodGet, r.URL+"/api/status", nil)

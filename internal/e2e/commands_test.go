@@ -58,8 +58,9 @@ func TestEventsAndReplayCommands(t *testing.T) {
 	}
 	got := a.waitFor(t, before+1)
 	last := got[len(got)-1]
-	if last.WebhookID != "wh_listed_2" || last.Verified != nil || last.Header.Get("X-Hookrelay-Replay") != "1" {
-		t.Errorf("replay delivered %s (verified: %v, replay %q), want a verified replay of wh_listed_2",
+	if last.WebhookID != "wh_listed_2" || last.Verified != nil ||
+		last.Header.Get("X-Hookrelay-Replay") != "1" {
+		t.Errorf("replayed %s (verified: %v, replay %q), want a verified replay of wh_listed_2",
 			last.WebhookID, last.Verified, last.Header.Get("X-Hookrelay-Replay"))
 	}
 

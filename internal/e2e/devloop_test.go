@@ -44,16 +44,19 @@ func TestConfigFileRoutesAndReload(t *testing.T) {
 	writeConfig(t, dir, configText(r.URL, def.URL, "batch.*", batch.URL))
 	env := []string{"HOOKRELAY_E2E_TOKEN=" + token, "HOOKRELAY_E2E_SECRET=" + appSecret,
 		"RELAY_URL=", "RELAY_TOKEN=", "FORWARD_TO=", "OPENAI_WEBHOOK_SECRET="}
-	agent := startIn(t, dir, env, "relay-agent", "--no-tui", "--history", filepath.Join(dir, "h.db"))
+	agent := startIn(t, dir, env,
+		"relay-agent", "--no-tui", "--history", filepath.Join(dir, "h.db"))
 	agent.waitOutput(t, "connected to")
 
 	r.post(t, "/webhooks/openai", "wh_resp", sampleBody(t, "response.completed"))
 	r.post(t, "/webhooks/openai", "wh_batch", sampleBody(t, "batch.completed"))
 	if got := def.waitFor(t, 1); got[0].WebhookID != "wh_resp" || got[0].Verified != nil {
-		t.Errorf("default target got %s (verified: %v), want wh_resp", got[0].WebhookID, got[0].Verified)
+		t.Errorf("default target got %s (verified: %v), want wh_resp",
+			got[0].WebhookID, got[0].Verified)
 	}
 	if got := batch.waitFor(t, 1); got[0].WebhookID != "wh_batch" || got[0].Verified != nil {
-		t.Errorf("batch route got %s (verified: %v), want wh_batch", got[0].WebhookID, got[0].Verified)
+		t.Errorf("batch route got %s (verified: %v), want wh_batch",
+			got[0].WebhookID, got[0].Verified)
 	}
 
 	writeConfig(t, dir, configText(r.URL, later.URL))
@@ -75,7 +78,8 @@ func TestConfigFileRoutesAndReload(t *testing.T) {
 	if n := len(def.deliveries()) + len(batch.deliveries()); n != 2 {
 		t.Errorf("old targets got %d deliveries after the reload, want none", n-2)
 	}
-	if strings.Contains(agent.out.String(), appSecret) || strings.Contains(agent.out.String(), token) {
+	if strings.Contains(agent.out.String(), appSecret) ||
+		strings.Contains(agent.out.String(), token) {
 		t.Error("agent output contains a secret or the token")
 	}
 }

@@ -170,7 +170,12 @@ func startApp(t testing.TB, secret string) *app {
 func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	evt, err := a.client.Webhooks.Unwrap(body, r.Header)
-	d := delivery{WebhookID: r.Header.Get("webhook-id"), Body: body, Header: r.Header.Clone(), Verified: err}
+	d := delivery{
+		WebhookID: r.Header.Get("webhook-id"),
+		Body:      body,
+		Header:    r.Header.Clone(),
+		Verified:  err,
+	}
 	if err == nil {
 		d.Type = evt.Type
 	}

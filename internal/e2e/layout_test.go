@@ -51,7 +51,8 @@ func TestImportDirection(t *testing.T) {
 		pkg, dep, why string
 	}{
 		{"cmd/relay-server", mod + "tui", "the server binary never carries the terminal UI"},
-		{"cmd/relay-server", "charm.land/bubbletea/v2", "the server binary never carries Bubble Tea"},
+		{"cmd/relay-server", "charm.land/bubbletea/v2",
+			"the server binary never carries Bubble Tea"},
 		{"internal/relay", mod + "internal/agent", "the relay knows nothing of agents' insides"},
 		{"internal/agent", mod + "tui", "the agent publishes updates; the screen is one listener"},
 		{"internal/agent", "charm.land/bubbletea/v2", "the agent never draws"},
@@ -70,7 +71,8 @@ func TestImportDirection(t *testing.T) {
 			continue
 		}
 		for _, d := range p.Deps {
-			if strings.HasPrefix(d, f.dep) && d != mod+f.pkg && !strings.HasPrefix(d, mod+f.pkg+"/") {
+			if strings.HasPrefix(d, f.dep) && d != mod+f.pkg &&
+				!strings.HasPrefix(d, mod+f.pkg+"/") {
 				t.Errorf("%s depends on %s: %s", f.pkg, d, f.why)
 			}
 		}

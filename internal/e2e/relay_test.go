@@ -28,8 +28,12 @@ func TestIngressStatusCodes(t *testing.T) {
 		req  func() *http.Request
 		want int
 	}{
-		{"stored", func() *http.Request { return signed("/webhooks/openai", "wh_a", body, time.Now()) }, 200},
-		{"duplicate", func() *http.Request { return signed("/webhooks/openai", "wh_a", body, time.Now()) }, 200},
+		{"stored", func() *http.Request {
+			return signed("/webhooks/openai", "wh_a", body, time.Now())
+		}, 200},
+		{"duplicate", func() *http.Request {
+			return signed("/webhooks/openai", "wh_a", body, time.Now())
+		}, 200},
 		{"named_channel", func() *http.Request {
 			return signed("/webhooks/openai/team", "wh_b", body, time.Now())
 		}, 200},
@@ -94,7 +98,8 @@ func TestDeliveredInOrderAndVerified(t *testing.T) {
 	got := a.waitFor(t, len(sent))
 	for i, d := range got {
 		if d.Verified != nil {
-			t.Errorf("delivery %d (%s) failed openai-go verification: %v", i, d.WebhookID, d.Verified)
+			t.Errorf("delivery %d (%s) failed openai-go verification: %v",
+				i, d.WebhookID, d.Verified)
 		}
 		if !bytes.Equal(d.Body, sent[i]) {
 			t.Errorf("delivery %d body = %s, want %s (order or bytes differ)", i, d.Body, sent[i])
@@ -149,13 +154,15 @@ func TestRetriesUntilAppAnswers(t *testing.T) {
 	got := a.waitFor(t, 4)
 	want := []string{"wh_r1", "wh_r1", "wh_r2", "wh_r2"}
 	if strings.Join(ids(got), ",") != strings.Join(want, ",") {
-		t.Fatalf("app received %v, want %v (each event retried once, then accepted once)", ids(got), want)
+		t.Fatalf("app received %v, want %v (each event retried once, then accepted once)",
+			ids(got), want)
 	}
 	// Deliveries are in order: once a later event arrives, a repeat of an
 	// accepted one would have arrived before it.
 	r.post(t, "/webhooks/openai", "wh_sentinel", sampleBody(t, "eval.run.canceled"))
 	got = a.waitFor(t, 6)
-	if strings.Join(ids(got), ",") != strings.Join(append(want, "wh_sentinel", "wh_sentinel"), ",") {
+	if strings.Join(ids(got), ",") !=
+		strings.Join(append(want, "wh_sentinel", "wh_sentinel"), ",") {
 		t.Errorf("app received %v: an accepted event was delivered again", ids(got))
 	}
 }
