@@ -294,7 +294,8 @@ func TestBodyLayout(t *testing.T) {
 	}
 	// The layout of OpenAI's published test vector body.
 	re := regexp.MustCompile(`^\{"id": "evt_[0-9a-f]{32}", "object": "event", ` +
-		`"created_at": 1750861210, "type": "response.completed", "data": \{"id": "resp_[0-9a-f]{48}"\}\}$`)
+		`"created_at": 1750861210, "type": "response.completed", ` +
+		`"data": \{"id": "resp_[0-9a-f]{48}"\}\}$`)
 	if !re.Match(body) {
 		t.Errorf("Body() = %s, want it to match %s", body, re)
 	}
