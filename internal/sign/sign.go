@@ -86,7 +86,8 @@ func CheckSecret(secret string) error {
 	h.Set(HeaderSignature, sig)
 	c := openai.NewClient(option.WithWebhookSecret(secret), option.WithAPIKey("unused"))
 	if err := c.Webhooks.VerifySignatureWithToleranceAndTime(body, h, Tolerance, now); err != nil {
-		return errors.New("webhook secret is unusable: expected whsec_ followed by at least 24 bytes in canonical base64")
+		return errors.New(
+			"webhook secret is unusable: expected whsec_ followed by at least 24 bytes in canonical base64")
 	}
 	return nil
 }
@@ -158,11 +159,13 @@ func NewSigner(mode Mode, secret string) (*Signer, error) {
 	case ModePassthrough:
 	case ModeHex:
 		if secret == "" {
-			return nil, errors.New("sign mode hex needs a secret: set --sign-secret or OPENAI_WEBHOOK_SECRET")
+			return nil, errors.New(
+				"sign mode hex needs a secret: set --sign-secret or OPENAI_WEBHOOK_SECRET")
 		}
 	case ModeResign:
 		if secret == "" {
-			return nil, errors.New("sign mode resign needs a secret: set --sign-secret or OPENAI_WEBHOOK_SECRET")
+			return nil, errors.New(
+				"sign mode resign needs a secret: set --sign-secret or OPENAI_WEBHOOK_SECRET")
 		}
 		if err := CheckSecret(secret); err != nil {
 			return nil, err
