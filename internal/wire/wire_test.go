@@ -155,6 +155,6 @@ func TestHeartbeatDetectsSilentPeer(t *testing.T) {
 	go c.Read(ctx)
 	err := HeartbeatEvery(ctx, c, 20*time.Millisecond, 100*time.Millisecond)
 	if err == nil || ctx.Err() != nil {
-		t.Fatalf("HeartbeatEvery with a silent peer = %v after the test deadline, want an early error", err)
+		t.Fatalf("HeartbeatEvery(silent peer) = %v at the test deadline, want an early error", err)
 	}
 }
