@@ -20,15 +20,17 @@ func newDemoCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run a relay, a sample app and the agent in one process, firing sample events",
-		Long: "Run an embedded relay on 127.0.0.1, a sample app that verifies every delivery with\n" +
-			"openai-go, and the agent between them; a signed sample event fires every two seconds.\n" +
+		Long: "Run an embedded relay on 127.0.0.1, a sample app that verifies every delivery\n" +
+			"with openai-go, and the agent between them; a signed sample event fires every\n" +
+			"two seconds.\n" +
 			"Needs no set-up; everything lives in a temporary folder removed on exit.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return e.demo(cmd.Context(), noTUI, asJSON)
 		},
 	}
-	cmd.Flags().BoolVar(&noTUI, "no-tui", false, "print one plain line per delivery instead of the terminal UI")
+	cmd.Flags().BoolVar(&noTUI, "no-tui", false,
+		"print one plain line per delivery instead of the terminal UI")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per line per delivery")
 	return cmd
 }
@@ -89,7 +91,8 @@ func (e *env) demo(ctx context.Context, noTUI, asJSON bool) error {
 		return err
 	}
 	if out != outputTUI {
-		fmt.Fprintf(e.stdout, "demo relay on %s, sample app on %s; ctrl+c stops\n", d.Relay, d.AppURL)
+		fmt.Fprintf(e.stdout, "demo relay on %s, sample app on %s; ctrl+c stops\n",
+			d.Relay, d.AppURL)
 	}
 	return e.runAgent(ctx, a, out, logPath)
 }

@@ -119,18 +119,23 @@ func newListenCmd(e *env) *cobra.Command {
 	fl.StringSliceVar(&f.events, "events", nil,
 		"event type patterns to receive, comma-separated: response.*,batch.completed (default all)")
 	f.sign.add(cmd)
-	fl.StringVar(&f.history, "history", "", "local history file (env RELAY_HISTORY; default in the state folder)")
+	fl.StringVar(&f.history, "history", "",
+		"local history file (env RELAY_HISTORY; default in the state folder)")
 	fl.StringVar(&f.since, "since", "",
-		"also replay older retained events: a duration such as 1h, or all (default: resume, or live on a first run)")
-	fl.BoolVar(&f.noTUI, "no-tui", false, "print one plain line per delivery instead of the terminal UI")
+		"also replay older retained events: a duration such as 1h, or all "+
+			"(default: resume, or live on a first run)")
+	fl.BoolVar(&f.noTUI, "no-tui", false,
+		"print one plain line per delivery instead of the terminal UI")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object per line per delivery")
-	fl.DurationVar(&f.timeout, "timeout", agent.DefaultTimeout, "how long a delivery waits for the app")
+	fl.DurationVar(&f.timeout, "timeout", agent.DefaultTimeout,
+		"how long a delivery waits for the app")
 	fl.IntVar(&f.concurrency, "concurrency", 1,
 		"deliveries under way at once; above 1, events may reach the app out of order")
 	fl.StringArrayVar(&f.watch, "watch", nil,
 		"replay the pinned (or last) event when files under this path change; repeatable")
 	fl.StringSliceVar(&f.watchIgnore, "watch-ignore", nil,
-		"more glob patterns for --watch to ignore (.git, __pycache__, node_modules and swap files always are)")
+		"more glob patterns for --watch to ignore "+
+			"(.git, __pycache__, node_modules and swap files always are)")
 	fl.DurationVar(&f.watchSettle, "watch-settle", defaultWatchSettle,
 		"after a change, how long to let the app's reloader restart it before replaying")
 	return cmd
@@ -209,7 +214,10 @@ func routesOf(cfg *agentconfig.File) []agent.Route {
 }
 
 func targetsOf(cfg *agentconfig.File) agent.Targets {
-	return agent.Targets{Default: cmp.Or(cfg.ForwardTo, agent.DefaultForwardTo), Routes: routesOf(cfg)}
+	return agent.Targets{
+		Default: cmp.Or(cfg.ForwardTo, agent.DefaultForwardTo),
+		Routes:  routesOf(cfg),
+	}
 }
 
 func (e *env) listen(ctx context.Context, f *listenFlags, given func(string) bool) error {

@@ -9,7 +9,8 @@ func TestRebase(t *testing.T) {
 	h := openHistory(t)
 	ctx := t.Context()
 	for i := int64(1); i <= 3; i++ {
-		e := &Event{Source: "relay/a", Seq: i, WebhookID: fmt.Sprint("wh_old_", i), Body: []byte(`{}`)}
+		e := &Event{Source: "relay/a", Seq: i, WebhookID: fmt.Sprint("wh_old_", i),
+			Body: []byte(`{}`)}
 		if _, _, err := h.Record(ctx, e); err != nil {
 			t.Fatal(err)
 		}

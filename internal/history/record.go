@@ -10,8 +10,9 @@ import (
 )
 
 // Record stores e and moves the cursor of e.Source up to e.Seq, in one
-// transaction that survives a crash of the process, and returns the stored event with its ID, RecordedAt
-// and State (StatePending) assigned. e is not modified.
+// transaction that survives a crash of the process, and returns the stored
+// event with its ID, RecordedAt and State (StatePending) assigned. e is not
+// modified.
 //
 // If e.Source already has an event with e.Seq or with e.WebhookID, Record
 // stores nothing, still advances the cursor and returns the existing event
