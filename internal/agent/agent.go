@@ -136,9 +136,9 @@ func New(cfg Config, hist *history.History) (*Agent, error) {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	a := &Agent{
-		cfg:     cfg,
-		hist:    hist,
-		log:     log.With(logkey.Component, "agent"),
+		cfg:  cfg,
+		hist: hist,
+		log:  log.With(logkey.Component, "agent"),
 		fwd: NewForwarder(Targets{Default: cfg.ForwardTo, Routes: cfg.Routes},
 			cfg.Signer, cfg.Timeout),
 		source:  sourceKey(cfg.Relay, cfg.Token),
