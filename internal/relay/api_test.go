@@ -97,11 +97,21 @@ func TestMetrics(t *testing.T) {
 	h.post(eventBody("response.completed"))
 	recvEvent(t, c)
 	h.do(http.MethodPost, "/webhooks/openai", nil, []byte("{}")) // bad headers
-	a := h.do(http.MethodGet, "/metrics", nil, nil)
-	if a.status != 200 {
-		t.Fatalf("GET /metrics = %d", a.status)
+	// The stream counts an event pushed once its write returns, which can
+	// be just after the agent has read it: scrape until the count shows.
+	pushed := `hookrelay_events_pushed_total{channel="default"} 1`
+	var text string
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		a := h.do(http.MethodGet, "/metrics", nil, nil)
+		if a.status != 200 {
+			t.Fatalf("GET /metrics = %d", a.status)
+		}
+		text = string(a.body)
+		if strings.Contains(text, pushed) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	text := string(a.body)
 	for _, want := range []string{
 		`hookrelay_webhooks_total{channel="default",outcome="stored"} 1`,
 		`hookrelay_webhooks_total{channel="default",outcome="bad_headers"} 1`,
