@@ -5,8 +5,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -173,5 +175,77 @@ func TestReplayOnSave(t *testing.T) {
 	time.Sleep(600 * time.Millisecond) // longer than the debounce and settle together
 	if got = a.deliveries(); len(got) != 5 {
 		t.Errorf("app received %v after ignored files changed, want no replay", ids(got))
+	}
+}
+
+// TestReplayOnSaveWithFlaskReloader is the developer loop for real: the
+// Flask example runs under its own reloader, the developer saves the app,
+// and the event must reach the restarted app, not the old process.
+func TestReplayOnSaveWithFlaskReloader(t *testing.T) {
+	needFlask(t)
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(repoRoot(t), "examples", "flask", "app.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	appPath := filepath.Join(dir, "app.py")
+	if err := os.WriteFile(appPath, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	_, port, _ := strings.Cut(addr, ":")
+	flask := exec.Command(python, appPath)
+	flask.Env = append(os.Environ(), "FLASK_DEBUG=1", "OPENAI_WEBHOOK_SECRET="+appSecret,
+		"PORT="+port, "HOST=127.0.0.1", "PYTHONUNBUFFERED=1", "OPENAI_API_KEY=")
+	out := newLineBuffer()
+	flask.Stdout, flask.Stderr = out, out
+	flask.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // the reloader forks a child
+	if err := flask.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-flask.Process.Pid, syscall.SIGKILL)
+		flask.Wait()
+		if t.Failed() {
+			t.Logf("flask output:\n%s", out.String())
+		}
+	})
+	out.waitLine(t, "Debugger is active")
+
+	r := startRelay(t)
+	agent := start(t, nil, "relay-agent", "--relay", r.URL, "--token", token, "--no-tui",
+		"--forward-to", "http://"+addr+"/webhooks/openai", "--sign-secret", appSecret,
+		"--history", filepath.Join(dir, "h.db"), "--watch", dir, "--watch-ignore", "*.db*")
+	agent.waitOutput(t, "connected to")
+	body := sampleBody(t, "response.completed")
+	r.post(t, "/webhooks/openai", "wh_flask_loop", body)
+	evt := eventID(t, body)
+	out.waitLine(t, evt)
+
+	// Save the handler, as an editor would.
+	edited := append(src, []byte("\n# edited by the test\n")...)
+	if err := os.WriteFile(appPath, edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	agent.waitOutput(t, "replaying event")
+	agent.waitOutput(t, "-> 200")
+	deadline := time.Now().Add(20 * time.Second)
+	for strings.Count(out.String(), evt) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the restarted app never logged the replay of %s", evt)
+		}
+		time.Sleep(20 * time.Millisecond) // the app's output has no other signal
+	}
+	log := out.String()
+	if n := strings.Count(log, "Restarting with"); n < 2 {
+		t.Fatalf("the reloader did not restart the app after the save:\n%s", log)
+	}
+	restart := strings.LastIndex(log, "Restarting with")
+	replay := strings.LastIndex(log, evt)
+	if replay < restart {
+		t.Errorf("the replay reached the app before its reloader restarted it:\n%s", log)
+	}
+	if n := strings.Count(agent.out.String(), "replaying event"); n != 1 {
+		t.Errorf("one save gave %d replays, want 1:\n%s", n, agent.out.String())
 	}
 }
