@@ -12,8 +12,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
@@ -288,11 +286,7 @@ func (e *env) enricher(hist *history.History, logger *slog.Logger) *enrich.Enric
 	if key == "" {
 		return nil
 	}
-	opts := []option.RequestOption{option.WithAPIKey(key)}
-	if base, ok := e.lookup("OPENAI_BASE_URL"); ok && base != "" {
-		opts = append(opts, option.WithBaseURL(base))
-	}
-	client := openai.NewClient(opts...)
+	client := e.openaiClient(key)
 	return enrich.New(&client, hist, logger)
 }
 

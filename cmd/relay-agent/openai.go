@@ -76,11 +76,7 @@ func (e *env) triggerOpenAI(cmd *cobra.Command, f *triggerFlags) error {
 	if err != nil {
 		return err
 	}
-	opts := []option.RequestOption{option.WithAPIKey(key)}
-	if base, ok := e.lookup("OPENAI_BASE_URL"); ok && base != "" {
-		opts = append(opts, option.WithBaseURL(base))
-	}
-	client := openai.NewClient(opts...)
+	client := e.openaiClient(key)
 	ctx := cmd.Context()
 	res, err := trigger.Run(ctx, &client, *cfg)
 	switch {
@@ -96,6 +92,16 @@ func (e *env) triggerOpenAI(cmd *cobra.Command, f *triggerFlags) error {
 		"(webhook-id %s, seq %d)\n", res.Event.Type, res.ID,
 		res.RoundTrip.Round(time.Millisecond), res.Event.WebhookID, res.Event.Seq)
 	return nil
+}
+
+// openaiClient returns an OpenAI client with key, at OPENAI_BASE_URL when
+// that is set.
+func (e *env) openaiClient(key string) openai.Client {
+	opts := []option.RequestOption{option.WithAPIKey(key)}
+	if base, ok := e.lookup("OPENAI_BASE_URL"); ok && base != "" {
+		opts = append(opts, option.WithBaseURL(base))
+	}
+	return openai.NewClient(opts...)
 }
 
 // openaiConfig reads the settings of trigger --openai, and the API key.
