@@ -6,7 +6,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -56,11 +55,10 @@ func Code(err error) int {
 	return ExitFailure
 }
 
-// Env is how a program reads its environment; tests pass a map's lookup.
+// Env is how a program reads its environment: os.LookupEnv in main, a
+// map's lookup in tests.
 type Env func(name string) (string, bool)
 
-// OSEnv reads the process environment.
-func OSEnv(name string) (string, bool) { return os.LookupEnv(name) }
 
 // FromEnv sets each flag the command line did not set from its variable,
 // when that is set. fallbacks maps flag names to variable names.
