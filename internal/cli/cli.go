@@ -59,7 +59,6 @@ func Code(err error) int {
 // map's lookup in tests.
 type Env func(name string) (string, bool)
 
-
 // FromEnv sets each flag the command line did not set from its variable,
 // when that is set. fallbacks maps flag names to variable names.
 func FromEnv(flags *pflag.FlagSet, env Env, fallbacks map[string]string) error {
