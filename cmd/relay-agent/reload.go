@@ -78,6 +78,13 @@ func (w *replayWatch) run(ctx context.Context) error {
 	return nil
 }
 
+// replay waits for the app and queues the replay.
+//
+// Limitation: the app's restart is inferred, not observed: the agent waits
+// --watch-settle, then until the target accepts connections. A reloader that
+// rebuilds for longer than that before it stops the old process (air with a
+// slow build) gets the replay in the old process; waiting for the port to
+// close and open again, with a bound, would lift this.
 func (w *replayWatch) replay(ctx context.Context, changed []string) {
 	target := w.agent.Forwarder().Target("")
 	waited, err := watch.WaitReady(ctx, target, w.settle)

@@ -69,6 +69,11 @@ func agentURL(relay string) (string, error) {
 // sourceKey names the stream a relay URL and token select, for the local
 // history's cursor. The token selects the channel, so a fingerprint of it
 // (never the token) stands for the channel before the welcome names it.
+//
+// Limitation: a new token for the same channel is a new source, so the first
+// run with it starts live (or at --since) instead of resuming; keying the
+// cursor by the channel the welcome names, sent back in the next hello,
+// would lift this.
 func sourceKey(relay, token string) string {
 	u, err := url.Parse(relay)
 	host := relay
