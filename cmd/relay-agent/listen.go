@@ -20,6 +20,7 @@ import (
 	"github.com/hookrelay/hookrelay/internal/cli"
 	"github.com/hookrelay/hookrelay/internal/enrich"
 	"github.com/hookrelay/hookrelay/internal/history"
+	"github.com/hookrelay/hookrelay/internal/logkey"
 	"github.com/hookrelay/hookrelay/internal/printer"
 	"github.com/hookrelay/hookrelay/internal/sign"
 )
@@ -81,6 +82,7 @@ type listenFlags struct {
 	json        bool
 	timeout     time.Duration
 	concurrency int
+	historyKeep time.Duration
 	watch       []string
 	watchIgnore []string
 	watchSettle time.Duration
@@ -127,6 +129,9 @@ func newListenCmd(e *env) *cobra.Command {
 	fl.BoolVar(&f.json, "json", false, "print one JSON object per line per delivery")
 	fl.DurationVar(&f.timeout, "timeout", agent.DefaultTimeout,
 		"how long a delivery waits for the app")
+	fl.DurationVar(&f.historyKeep, "history-keep", defaultHistoryKeep,
+		"delete delivered events older than this from the history (keep it above the relay's "+
+			"retention, or --since may deliver them again); 0 keeps everything")
 	fl.IntVar(&f.concurrency, "concurrency", 1,
 		"deliveries under way at once; above 1, events may reach the app out of order")
 	fl.StringArrayVar(&f.watch, "watch", nil,
@@ -138,6 +143,10 @@ func newListenCmd(e *env) *cobra.Command {
 		"after a change, how long to let the app's reloader restart it before replaying")
 	return cmd
 }
+
+// defaultHistoryKeep is how long the history keeps settled events: a month
+// of looking back, without a file that grows for ever.
+const defaultHistoryKeep = 30 * 24 * time.Hour
 
 // defaultWatchSettle covers Flask's reloader, which polls files every second
 // and keeps its socket open while it restarts, so the port alone cannot say
@@ -179,6 +188,9 @@ func (f *listenFlags) check(cfg *agentconfig.File) error {
 	}
 	if f.timeout <= 0 {
 		return cli.Usagef("--timeout must be positive")
+	}
+	if f.historyKeep < 0 {
+		return cli.Usagef("--history-keep must not be negative")
 	}
 	if f.concurrency < 1 {
 		return cli.Usagef("--concurrency must be at least 1")
@@ -267,6 +279,12 @@ func (e *env) listen(ctx context.Context, f *listenFlags, given func(string) boo
 		return cli.Usagef("%v", err)
 	}
 	var tasks []func(context.Context) error
+	if f.historyKeep > 0 {
+		tasks = append(tasks, func(ctx context.Context) error {
+			pruneHistory(ctx, hist, f.historyKeep, logger)
+			return nil
+		})
+	}
 	if cfgPath != "" {
 		r := &reloader{agent: a, path: cfgPath, overrides: overrides, first: cfg, lookup: e.lookup}
 		tasks = append(tasks, r.run)
@@ -288,6 +306,29 @@ func (e *env) enricher(hist *history.History, logger *slog.Logger) *enrich.Enric
 	}
 	client := e.openaiClient(key)
 	return enrich.New(&client, hist, logger)
+}
+
+// pruneHistory deletes the settled events older than keep now and then
+// every few hours, until ctx ends. A failure is logged and tried again later:
+// the history only grows meanwhile.
+func pruneHistory(ctx context.Context, hist *history.History, keep time.Duration,
+	logger *slog.Logger) {
+	t := time.NewTicker(6 * time.Hour)
+	defer t.Stop()
+	for {
+		n, err := hist.Prune(ctx, time.Now().Add(-keep))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Warn("prune history", logkey.Err, err)
+		case n > 0:
+			logger.Info("history pruned", logkey.Count, n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // output says how the agent shows what it does.

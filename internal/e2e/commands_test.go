@@ -70,3 +70,29 @@ func TestEventsAndReplayCommands(t *testing.T) {
 		t.Errorf("replay of an unknown id: exit code %d, want 2:\n%s", code, missing.out.String())
 	}
 }
+
+// TestHistoryKeep: listen deletes settled events older than --history-keep.
+func TestHistoryKeep(t *testing.T) {
+	r := startRelay(t)
+	a := startApp(t, appSecret)
+	hist := filepath.Join(t.TempDir(), "h.db")
+	args := []string{"--relay", r.URL, "--token", token, "--json",
+		"--forward-to", a.URL, "--sign-secret", appSecret, "--history", hist}
+	listen := start(t, nil, "relay-agent", append(args, "--since", "all")...)
+	r.post(t, "/webhooks/openai", "wh_old", sampleBody(t, "batch.completed"))
+	listen.waitOutput(t, `"webhook_id":"wh_old"`)
+	listen.cmd.Process.Signal(os.Interrupt)
+	listen.wait(t, 10*time.Second)
+
+	listen = start(t, nil, "relay-agent", append(args, "--history-keep", "1ms")...)
+	r.post(t, "/webhooks/openai", "wh_new", sampleBody(t, "batch.completed"))
+	listen.waitOutput(t, `"webhook_id":"wh_new"`)
+	listen.cmd.Process.Signal(os.Interrupt)
+	listen.wait(t, 10*time.Second)
+
+	list := start(t, nil, "relay-agent", "events", "--history", hist, "--json")
+	list.wait(t, 10*time.Second)
+	if out := list.out.String(); strings.Contains(out, "wh_old") || !strings.Contains(out, "wh_new") {
+		t.Errorf("history after --history-keep 1ms:\n%s\nwant wh_old pruned and wh_new kept", out)
+	}
+}

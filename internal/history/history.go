@@ -38,13 +38,11 @@ const maxReaders = 4
 //
 // All methods are safe for concurrent use, and several processes may open the
 // same file: one (relay-agent listen) writes while others (relay-agent events)
-// read. Record returns only after the event is committed to stable storage,
-// so an event acknowledged to the relay after Record survives a crash. The
-// caller must call Close.
-//
-// Limitation: nothing is ever deleted, so the file grows with every event and
-// attempt (about 1 KiB each plus bodies) until the user removes it; a
-// retention setting that prunes old events and their attempts would fix it.
+// read. Record returns only after the event is committed, so an event
+// acknowledged to the relay after Record survives a crash of the process; a
+// power failure may lose the newest events, but with the cursor covering
+// them, so the relay sends them again. Prune deletes old events. The caller
+// must call Close.
 type History struct {
 	path string
 	// w serves every write through one connection, so writers in this process

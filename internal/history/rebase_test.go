@@ -1,8 +1,10 @@
 package history
 
 import (
+	"errors"
 	"fmt"
 	"testing"
+	"time"
 )
 
 func TestRebase(t *testing.T) {
@@ -31,5 +33,43 @@ func TestRebase(t *testing.T) {
 	old, err := h.Events(ctx, Query{Source: "relay/a before reset", Limit: -1})
 	if err != nil || len(old) != 2 {
 		t.Errorf("archived events = %d, %v; want 2", len(old), err)
+	}
+}
+
+func TestPrune(t *testing.T) {
+	h := openHistory(t)
+	ctx := t.Context()
+	var ids []int64
+	for i := int64(1); i <= 3; i++ {
+		ev, _, err := h.Record(ctx, &Event{Source: "s", Seq: i, WebhookID: fmt.Sprint("wh_", i),
+			Body: []byte(`{}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, ev.ID)
+	}
+	h.SetState(ctx, ids[0], StateDelivered)
+	h.SetState(ctx, ids[1], StateFailed) // ids[2] stays pending
+	if _, err := h.AddAttempt(ctx, &Attempt{EventID: ids[0], N: 1, Outcome: OutcomeDelivered}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := h.Prune(ctx, time.Now().Add(time.Minute))
+	if err != nil || n != 2 {
+		t.Fatalf("Prune = %d, %v; want the 2 settled events", n, err)
+	}
+	if _, err := h.Event(ctx, ids[0]); !errors.Is(err, ErrNotFound) {
+		t.Errorf("pruned event still there: %v", err)
+	}
+	if atts, _ := h.Attempts(ctx, ids[0]); len(atts) != 0 {
+		t.Errorf("pruned event's attempts still there: %d", len(atts))
+	}
+	if _, err := h.Event(ctx, ids[2]); err != nil {
+		t.Errorf("pending event pruned: %v", err)
+	}
+	if n, _ := h.Prune(ctx, time.Now().Add(-time.Hour)); n != 0 {
+		t.Errorf("Prune of nothing that old = %d, want 0", n)
+	}
+	if seq, _, _ := h.Cursor(ctx, "s"); seq != 3 {
+		t.Errorf("cursor after Prune = %d, want 3", seq)
 	}
 }

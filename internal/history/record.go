@@ -270,3 +270,17 @@ func (h *History) Rebase(ctx context.Context, source, archive string, after int6
 	}
 	return moved, nil
 }
+
+// Prune deletes the events recorded before t whose first delivery has
+// settled, with their attempts and cached enrichments, and returns how many
+// events it deleted. Pending events stay, whatever their age. IDs are never
+// reused, so a number a user noted never names another event.
+func (h *History) Prune(ctx context.Context, before time.Time) (int64, error) {
+	const q = `DELETE FROM events WHERE recorded_at < ? AND state != ?`
+	res, err := h.w.ExecContext(ctx, q, before.UnixNano(), StatePending)
+	if err != nil {
+		return 0, fmt.Errorf("prune history: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
