@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -87,16 +88,48 @@ func sourceKey(relay, token string) string {
 // connect keeps a session with the relay until ctx ends or the relay refuses
 // the token, reconnecting with backoff after any other failure.
 func (a *Agent) connect(ctx context.Context) error {
+	err := reconnect(ctx, a.log, a.redial,
+		func(ctx context.Context, attempt int) error {
+			a.setConn(ConnState{State: PhaseConnecting, Attempt: attempt})
+			if err := a.session(ctx); err != nil || ctx.Err() != nil {
+				return err
+			}
+			return errors.New("relay session ended") // never a wanted end: reconnect
+		},
+		func(failures int, delay time.Duration, err error) {
+			a.setConn(ConnState{
+				State:   PhaseReconnecting,
+				Attempt: failures,
+				Retry:   delay,
+				Err:     err.Error(),
+			})
+		})
+	if errors.Is(err, ErrUnauthorized) {
+		a.setConn(ConnState{State: PhaseRefused, Err: err.Error()})
+	}
+	return err
+}
+
+// reconnect runs session, attempt after attempt, until ctx ends or session
+// returns nil (a wanted end) or ErrUnauthorized, which it returns. After any
+// other error it logs, tells waiting, and waits a backoff that grows with
+// the failures in a row (reset by a session that lasted stableSession), or
+// until wake fires. attempt counts from 1 within each run of failures.
+func reconnect(
+	ctx context.Context,
+	log *slog.Logger,
+	wake <-chan struct{},
+	session func(ctx context.Context, attempt int) error,
+	waiting func(failures int, delay time.Duration, err error),
+) error {
 	failures := 0
 	for {
-		a.setConn(ConnState{State: PhaseConnecting, Attempt: failures + 1})
 		start := time.Now()
-		err := a.session(ctx)
-		if ctx.Err() != nil {
+		err := session(ctx, failures+1)
+		switch {
+		case ctx.Err() != nil, err == nil:
 			return nil
-		}
-		if errors.Is(err, ErrUnauthorized) {
-			a.setConn(ConnState{State: PhaseRefused, Err: err.Error()})
+		case errors.Is(err, ErrUnauthorized):
 			return err
 		}
 		if time.Since(start) >= stableSession {
@@ -104,19 +137,16 @@ func (a *Agent) connect(ctx context.Context) error {
 		}
 		failures++
 		delay := backoff(failures)
-		a.log.Warn("relay connection lost, reconnecting", logkey.Err, err,
+		log.Warn("relay connection lost, reconnecting", logkey.Err, err,
 			logkey.Attempt, failures, logkey.Duration, delay)
-		a.setConn(ConnState{
-			State:   PhaseReconnecting,
-			Attempt: failures,
-			Retry:   delay,
-			Err:     err.Error(),
-		})
+		if waiting != nil {
+			waiting(failures, delay, err)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(delay):
-		case <-a.redial:
+		case <-wake:
 		}
 	}
 }

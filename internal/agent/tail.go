@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
-	"time"
 
 	"github.com/coder/websocket"
 	"golang.org/x/sync/errgroup"
@@ -135,29 +134,13 @@ func (t *Tail) connect(ctx context.Context, cursor *int64) error {
 // returns.
 func (t *Tail) Each(ctx context.Context, each func(*wire.Event) (stop bool)) error {
 	defer t.Close()
-	failures := 0
-	for {
-		start := time.Now()
+	return reconnect(ctx, t.log, nil, func(ctx context.Context, _ int) error {
 		err := t.session(ctx, each)
-		if errors.Is(err, errStopped) || errors.Is(err, errClosed) || ctx.Err() != nil {
+		if errors.Is(err, errStopped) || errors.Is(err, errClosed) {
 			return nil
 		}
-		if errors.Is(err, ErrUnauthorized) {
-			return err
-		}
-		if time.Since(start) >= stableSession {
-			failures = 0
-		}
-		failures++
-		delay := backoff(failures)
-		t.log.Warn("relay connection lost, reconnecting", logkey.Err, err,
-			logkey.Attempt, failures, logkey.Duration, delay)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(delay):
-		}
-	}
+		return err
+	}, nil)
 }
 
 // session streams events from the open connection, dialing a new one
