@@ -139,6 +139,9 @@ func TestReplayOnSave(t *testing.T) {
 	agent.waitOutput(t, "connected to")
 	r.post(t, "/webhooks/openai", "wh_first", sampleBody(t, "response.completed"))
 	a.waitFor(t, 1)
+	// Stop the app only once the agent has its answer: closing it mid-answer
+	// would make the agent retry, which is not what this test is about.
+	agent.waitOutput(t, "-> 200")
 
 	// The app goes down, the developer saves three times, and the reloader
 	// brings the app back a moment later: one replay, once the app is up.
