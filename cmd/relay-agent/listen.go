@@ -140,7 +140,8 @@ func newListenCmd(e *env) *cobra.Command {
 		"more glob patterns for --watch to ignore "+
 			"(.git, __pycache__, node_modules and swap files always are)")
 	fl.DurationVar(&f.watchSettle, "watch-settle", defaultWatchSettle,
-		"after a change, how long to let the app's reloader restart it before replaying")
+		"after a change, how long to watch for the app's reloader to restart it; a restart "+
+			"the port shows (air) ends the wait once the app is back")
 	return cmd
 }
 
@@ -149,8 +150,9 @@ func newListenCmd(e *env) *cobra.Command {
 const defaultHistoryKeep = 30 * 24 * time.Hour
 
 // defaultWatchSettle covers Flask's reloader, which polls files every second
-// and keeps its socket open while it restarts, so the port alone cannot say
-// when the new process is up.
+// and keeps its socket open while it restarts, so the port cannot say when
+// the new process is up. Reloaders that close the port (air) end the wait
+// sooner; a slow rebuild needs a longer setting.
 const defaultWatchSettle = 1200 * time.Millisecond
 
 // overrides returns the settings the user gave as flags or environment

@@ -78,20 +78,19 @@ func (w *replayWatch) run(ctx context.Context) error {
 	return nil
 }
 
-// replay waits for the app and queues the replay.
+// replay waits for the app's restart and queues the replay.
 //
-// Limitation: the app's restart is inferred, not observed: the agent waits
-// --watch-settle, then until the target accepts connections. A reloader that
-// rebuilds for longer than that before it stops the old process (air with a
-// slow build) gets the replay in the old process; waiting for the port to
-// close and open again, with a bound, would lift this.
+// Limitation: a reloader that keeps its socket open while it restarts
+// (Werkzeug's) shows no restart on the port, so the agent waits the whole
+// --watch-settle; one that takes longer than that to stop the old process
+// gets the replay in the old process. Asking the app which code it runs
+// would lift this, but needs the app's help.
 func (w *replayWatch) replay(ctx context.Context, changed []string) {
 	target := w.agent.Forwarder().Target("")
-	waited, err := watch.WaitReady(ctx, target, w.settle)
+	waited, err := watch.WaitRestart(ctx, target, w.settle)
 	if err != nil {
 		if ctx.Err() == nil {
-			w.agent.Notify("warn",
-				fmt.Sprintf("replay on save: %s did not come back: %v", target, err))
+			w.agent.Notify("warn", fmt.Sprintf("replay on save: %s did not come back: %v", target, err))
 		}
 		return
 	}

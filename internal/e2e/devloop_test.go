@@ -252,3 +252,42 @@ func TestReplayOnSaveWithFlaskReloader(t *testing.T) {
 		t.Errorf("one save gave %d replays, want 1:\n%s", n, agent.out.String())
 	}
 }
+
+// TestReplayOnSaveWaitsForRebuild is the air loop: after the save the old
+// app keeps serving while the new build compiles, then the reloader stops it
+// and starts the new one. The replay must reach the new one, as soon as it
+// is up rather than at the end of --watch-settle.
+func TestReplayOnSaveWaitsForRebuild(t *testing.T) {
+	r := startRelay(t)
+	a := &restartableApp{app: startApp(t, appSecret), addr: freeAddr(t)}
+	a.start(t)
+	t.Cleanup(func() { a.stop() })
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	os.MkdirAll(src, 0o755)
+	agent := start(t, nil, "relay-agent", "--relay", r.URL, "--token", token, "--no-tui",
+		"--forward-to", "http://"+a.addr+"/webhooks/openai", "--sign-secret", appSecret,
+		"--history", filepath.Join(dir, "h.db"), "--watch", src, "--watch-settle", "20s")
+	agent.waitOutput(t, "connected to")
+	r.post(t, "/webhooks/openai", "wh_air", sampleBody(t, "batch.completed"))
+	a.waitFor(t, 1)
+	agent.waitOutput(t, "-> 200")
+
+	os.WriteFile(filepath.Join(src, "main.go"), []byte("package main // v2"), 0o644)
+	time.Sleep(800 * time.Millisecond) // the rebuild: the old app still serves
+	if n := len(a.deliveries()); n != 1 {
+		t.Fatalf("the replay reached the old app during the rebuild (%d deliveries)", n)
+	}
+	a.stop()
+	time.Sleep(300 * time.Millisecond) // the new build starts
+	a.start(t)
+	restarted := time.Now()
+	got := a.waitFor(t, 2)
+	if got[1].WebhookID != "wh_air" || got[1].Header.Get("X-Hookrelay-Replay") != "1" {
+		t.Errorf("second delivery = %s, want the replay of wh_air", got[1].WebhookID)
+	}
+	if late := time.Since(restarted); late > 5*time.Second {
+		t.Errorf("the replay came %v after the app was back, want it at once, not at the end "+
+			"of --watch-settle", late)
+	}
+}

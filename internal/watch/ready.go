@@ -8,11 +8,12 @@ import (
 	"time"
 )
 
-// Probe timing of WaitReady.
+// Probe timing of WaitReady and WaitRestart.
 const (
-	probeTimeout = time.Second            // one dial's limit
-	minBackoff   = 10 * time.Millisecond  // pause after the first failed dial
-	maxBackoff   = 200 * time.Millisecond // longest pause between dials
+	watchInterval = 100 * time.Millisecond // between dials while the app is up
+	probeTimeout  = time.Second            // one dial's limit
+	minBackoff    = 10 * time.Millisecond  // pause after the first failed dial
+	maxBackoff    = 200 * time.Millisecond // longest pause between dials
 )
 
 // WaitReady blocks until target, an http(s) URL, accepts TCP connections on
@@ -37,14 +38,64 @@ func WaitReady(ctx context.Context, target string, settle time.Duration) (time.D
 	if err != nil {
 		return 0, err
 	}
+	return waitReady(ctx, addr, settle, dialProbe(addr))
+}
+
+// WaitRestart watches target, an http(s) URL, for up to window after a save
+// for the app's reloader to restart the app, and returns how long it waited.
+// When the port closes in that time (air, or any reloader that stops the old
+// process and starts a new one), it waits until the port accepts again,
+// however long the rebuild takes, and returns at once then. When the port
+// stays open for the whole window (Werkzeug's reloader, which keeps its
+// socket, or no reloader at all), it returns at the window's end. So window
+// must cover the time the reloader takes to stop the old process, and costs
+// nothing more for reloaders whose restart the port shows.
+func WaitRestart(ctx context.Context, target string, window time.Duration) (time.Duration, error) {
+	addr, err := dialAddr(target)
+	if err != nil {
+		return 0, err
+	}
+	return waitRestart(ctx, addr, window, dialProbe(addr))
+}
+
+// waitRestart is WaitRestart with probe for its dial.
+func waitRestart(
+	ctx context.Context,
+	addr string,
+	window time.Duration,
+	probe func(context.Context) error,
+) (time.Duration, error) {
+	start := time.Now()
+	deadline := start.Add(window)
+	for {
+		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		err := probe(pctx)
+		cancel()
+		if err != nil && ctx.Err() == nil { // the old process is gone
+			_, err := waitReady(ctx, addr, 0, probe)
+			return time.Since(start), err
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return time.Since(start), nil
+		}
+		if err := pause(ctx, min(watchInterval, left)); err != nil {
+			return time.Since(start), fmt.Errorf("wait for %s: %w", addr, err)
+		}
+	}
+}
+
+// dialProbe returns a probe that reports whether addr accepts a TCP
+// connection.
+func dialProbe(addr string) func(context.Context) error {
 	var d net.Dialer
-	return waitReady(ctx, addr, settle, func(ctx context.Context) error {
+	return func(ctx context.Context) error {
 		conn, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
 			return err
 		}
 		return conn.Close()
-	})
+	}
 }
 
 // waitReady is WaitReady with probe for its dial.

@@ -133,3 +133,63 @@ func TestWaitReadyBadTarget(t *testing.T) {
 		t.Error("WaitReady with a URL lacking a scheme succeeded")
 	}
 }
+
+// TestWaitRestartSeesTheRestart: an app whose port closes and opens again
+// within the window is back when waitRestart returns, well before the
+// window's end.
+func TestWaitRestartSeesTheRestart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	missed := make(chan struct{}, 1)
+	lns := make(chan net.Listener, 1)
+	go func() {
+		time.Sleep(150 * time.Millisecond) // the reloader rebuilds meanwhile
+		ln.Close()
+		<-missed // the probe saw the port closed
+		ln2, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Errorf("listen again on %s: %v", addr, err)
+		}
+		lns <- ln2
+	}()
+	const window = 10 * time.Second
+	waited, err := waitRestart(t.Context(), addr, window, dialer(addr, missed))
+	if err != nil {
+		t.Fatalf("waitRestart: %v", err)
+	}
+	select {
+	case ln2 := <-lns: // the probe saw the port closed, and it opened again
+		if ln2 != nil {
+			defer ln2.Close()
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("waitRestart returned without seeing the port close")
+	}
+	if waited >= window {
+		t.Errorf("waited %v, want less than the %v window once the restart was seen", waited, window)
+	}
+}
+
+// TestWaitRestartWindowEnds: a port that stays open (a reloader that keeps
+// its socket) ends the wait at the window's end.
+func TestWaitRestartWindowEnds(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	missed := make(chan struct{}, 1)
+	waited, err := waitRestart(t.Context(), addr, 300*time.Millisecond, dialer(addr, missed))
+	if err != nil || waited < 300*time.Millisecond {
+		t.Errorf("waitRestart = %v, %v; want the whole 300ms window", waited, err)
+	}
+	select {
+	case <-missed:
+		t.Error("a probe failed against an open port")
+	default:
+	}
+}
