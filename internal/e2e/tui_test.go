@@ -544,9 +544,11 @@ func tuiCheckNarrow(t *testing.T, tm *tmuxSession) {
 func tuiCheckQuit(t *testing.T, tm *tmuxSession) {
 	t.Helper()
 	tm.keys("q")
+	// tmux can report a pane dead a moment before it fills in the exit
+	// status, so wait for both.
 	tm.poll("end of the script after q", func() (string, bool) {
 		dead, status := tm.paneStatus()
-		return "pane status " + status, dead
+		return "pane status " + status, dead && status != ""
 	})
 	if _, status := tm.paneStatus(); status != "0" {
 		t.Errorf("the script's exit status = %q, want 0", status)
