@@ -14,7 +14,8 @@ func ExampleVerifier() {
 		fmt.Println(err)
 		return
 	}
-	body := []byte(`{"id": "evt_685c059ae3a481909bdc86819b066fb6", "object": "event", "created_at": 1750861210, "type": "response.completed", "data": {"id": "resp_123"}}`)
+	body := []byte(`{"id": "evt_685c059ae3a481909bdc86819b066fb6", "object": "event", ` +
+		`"created_at": 1750861210, "type": "response.completed", "data": {"id": "resp_123"}}`)
 	h := make(http.Header)
 	h.Set("webhook-id", "wh_685c059ae39c8190af8c71ed1022a24d")
 	h.Set("webhook-timestamp", "1750861210")
@@ -33,7 +34,8 @@ func ExampleSigner() {
 		fmt.Println(err)
 		return
 	}
-	body := []byte(`{"id": "evt_685c059ae3a481909bdc86819b066fb6", "object": "event", "created_at": 1750861210, "type": "response.completed", "data": {"id": "resp_123"}}`)
+	body := []byte(`{"id": "evt_685c059ae3a481909bdc86819b066fb6", "object": "event", ` +
+		`"created_at": 1750861210, "type": "response.completed", "data": {"id": "resp_123"}}`)
 	// The headers as the relay received them, long ago.
 	h := make(http.Header)
 	h.Set("webhook-id", "wh_685c059ae39c8190af8c71ed1022a24d")

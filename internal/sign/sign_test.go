@@ -26,7 +26,8 @@ const (
 	vectorSecret    = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 	vectorID        = "wh_685c059ae39c8190af8c71ed1022a24d"
 	vectorTimestamp = 1750861210
-	vectorBody      = `{"id": "evt_685c059ae3a481909bdc86819b066fb6", "object": "event", "created_at": 1750861210, "type": "response.completed", "data": {"id": "resp_123"}}`
+	vectorBody      = `{"id": "evt_685c059ae3a481909bdc86819b066fb6", "object": "event", ` +
+		`"created_at": 1750861210, "type": "response.completed", "data": {"id": "resp_123"}}`
 	vectorSignature = "v1,gUAg4R2hWouRZqRQG4uJypNS8YK885G838+EHb4nKBY="
 )
 

@@ -106,8 +106,8 @@ func testDatabaseURL(t *testing.T) string {
 	t.Helper()
 	dsn := os.Getenv(testDatabaseEnv)
 	if dsn == "" {
-		t.Skip(
-			"set HOOKRELAY_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run the PostgreSQL store tests")
+		t.Skip("set HOOKRELAY_TEST_DATABASE_URL to run the PostgreSQL store tests, e.g. " +
+			"HOOKRELAY_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 	}
 	return dsn
 }
