@@ -6,16 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/hookrelay/hookrelay/internal/relay"
+	"github.com/hookrelay/hookrelay/internal/relay/relaytest"
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/wire"
 )
@@ -50,31 +51,13 @@ func startTailRelay(t *testing.T, window int) *tailRelay {
 // serve starts a relay on r's address and store.
 func (r *tailRelay) serve() {
 	r.t.Helper()
-	srv, err := relay.New(relay.Config{
+	url, stop := relaytest.Serve(r.t, relay.Config{
 		Channels: []relay.Channel{{Name: "default", Secret: testSecret, Token: tailToken}},
 		Window:   r.window,
 		Logger:   slog.New(slog.NewTextHandler(tailLog{r.t}, nil)),
-	}, r.store)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", r.addr)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.addr = ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(ctx, ln); err != nil {
-			r.t.Errorf("Serve: %v", err)
-		}
-	}()
-	r.stop = func() {
-		cancel()
-		<-done
-	}
+	}, r.store, r.addr)
+	r.addr = strings.TrimPrefix(url, "http://")
+	r.stop = stop
 }
 
 func (r *tailRelay) URL() string { return "http://" + r.addr }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -21,6 +20,7 @@ import (
 	"github.com/hookrelay/hookrelay/internal/agent"
 	"github.com/hookrelay/hookrelay/internal/history"
 	"github.com/hookrelay/hookrelay/internal/relay"
+	"github.com/hookrelay/hookrelay/internal/relay/relaytest"
 	"github.com/hookrelay/hookrelay/internal/sample"
 	"github.com/hookrelay/hookrelay/internal/sign"
 	"github.com/hookrelay/hookrelay/internal/store"
@@ -52,39 +52,21 @@ func startRelayAt(t testing.TB, addr, db string) *testRelay {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := relay.New(relay.Config{
+	cfg := relay.Config{
 		Channels: []relay.Channel{
 			{Name: "default", Secret: openaiSecret, Token: token},
 			{Name: "team", Secret: openaiSecret, Token: "team-token"},
 		},
 		MaxBody: 64 << 10,
 		Logger:  testLogger(t),
-	}, st)
-	if err != nil {
-		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(ctx, ln); err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	}()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			<-done
-			st.Close()
-		})
-	}
-	t.Cleanup(stop)
-	return &testRelay{URL: "http://" + ln.Addr().String(), store: st, stop: stop}
+	t.Cleanup(func() { st.Close() }) // runs after the relay's own cleanup
+	url, stopRelay := relaytest.Serve(t, cfg, st, addr)
+	stop := sync.OnceFunc(func() {
+		stopRelay()
+		st.Close()
+	})
+	return &testRelay{URL: url, store: st, stop: stop}
 }
 
 // post sends a webhook signed as OpenAI signs it and returns the status.

@@ -2,12 +2,10 @@ package trigger
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/hookrelay/hookrelay/internal/agent"
 	"github.com/hookrelay/hookrelay/internal/relay"
+	"github.com/hookrelay/hookrelay/internal/relay/relaytest"
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/trigger/fakeopenai"
 	"github.com/hookrelay/hookrelay/internal/wire"
@@ -37,31 +36,12 @@ func startRelay(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := relay.New(relay.Config{
+	t.Cleanup(func() { st.Close() }) // runs after the relay's own cleanup
+	url, _ := relaytest.Serve(t, relay.Config{
 		Channels: []relay.Channel{{Name: "default", Secret: testSecret, Token: testToken}},
 		Logger:   testLogger(t),
-	}, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(ctx, ln); err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		st.Close()
-	})
-	return "http://" + ln.Addr().String()
+	}, st, "127.0.0.1:0")
+	return url
 }
 
 // startFake runs a fake OpenAI API that posts its webhooks to relayURL
